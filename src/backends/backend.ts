@@ -1,0 +1,42 @@
+// The private interface every backend implements: a handful of buffer operations and one way to
+// run an elementwise kernel. Modules and arrays only talk to this, so a backend (cpu now, webgpu
+// and wasm later) is a local change.
+
+import type { AnyTypedArray, DType } from "../core/dtype.js";
+import type { NormalizedSlice } from "../core/slice.js";
+import type { Kernel } from "../ops/ir.js";
+
+export type BackendName = "cpu";
+
+/** A backend's storage for one tensor; each backend extends it with what it needs. */
+export interface DeviceBuffer {
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+export interface KernelLaunch {
+  readonly kernel: Kernel;
+  /** The dtype of the output and of every input buffer. */
+  readonly dtype: DType;
+  readonly output: DeviceBuffer;
+  /** One buffer per kernel input, in kernel.inputs order; may include `output` (in place). */
+  readonly inputs: readonly DeviceBuffer[];
+  readonly params: readonly number[];
+  /** Only these elements of `output` are written; the rest keep their contents. */
+  readonly slice: NormalizedSlice;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** A buffer of `size` elements whose contents are unspecified. */
+  allocate(dtype: DType, size: number): DeviceBuffer;
+  /** Gives the buffer back; it must not be used afterwards. */
+  release(buffer: DeviceBuffer): void;
+  /** Writes `data` (same dtype and length as the buffer; float16 as raw bits) into the buffer. */
+  upload(buffer: DeviceBuffer, data: AnyTypedArray): void;
+  /** A copy of the buffer's contents, once all work queued before the call has finished. */
+  download(buffer: DeviceBuffer): Promise<AnyTypedArray>;
+  /** Copies all of `source` into `target`, which has the same dtype and size. */
+  copy(target: DeviceBuffer, source: DeviceBuffer): void;
+  run(launch: KernelLaunch): void;
+}

@@ -1,0 +1,45 @@
+import { BackendError } from "../core/errors.js";
+import type { Backend, BackendName } from "./backend.js";
+import { CpuBackend } from "./cpu/cpu-backend.js";
+
+// Factories are async so that heavy backends (webgpu) can be imported lazily: CPU users never
+// load them.
+const FACTORIES: Record<BackendName, () => Promise<Backend>> = {
+  cpu: async () => new CpuBackend(),
+};
+
+export const BACKEND_NAMES = Object.keys(FACTORIES) as BackendName[];
+
+const started = new Map<BackendName, Backend>();
+let current: Backend = startCpu();
+
+function startCpu(): Backend {
+  const backend = new CpuBackend();
+  started.set("cpu", backend);
+  return backend;
+}
+
+/**
+ * Makes `name` the backend that new arrays go to. Arrays already made stay on their backend.
+ * Rejects, leaving the current backend as it was, if the backend is unknown or cannot start.
+ */
+export async function setBackend(name: BackendName): Promise<void> {
+  if (!Object.hasOwn(FACTORIES, name)) {
+    throw new BackendError(`unknown backend ${JSON.stringify(name)}; available: ${BACKEND_NAMES.join(", ")}`);
+  }
+  let backend = started.get(name);
+  if (backend === undefined) {
+    backend = await FACTORIES[name]();
+    started.set(name, backend);
+  }
+  current = backend;
+}
+
+/** The name of the backend new arrays go to; "cpu" unless setBackend chose another. */
+export function getBackend(): BackendName {
+  return current.name;
+}
+
+export function currentBackend(): Backend {
+  return current;
+}

@@ -1,0 +1,38 @@
+/** The element types puzzlelib-ts stores. float16 is kept as raw IEEE half bits. */
+export type DType = "float32" | "float64" | "float16" | "int32";
+
+export const DTYPES: readonly DType[] = ["float32", "float64", "float16", "int32"];
+
+export type TypedArrayOf<D extends DType> = {
+  float32: Float32Array;
+  float64: Float64Array;
+  float16: Uint16Array;
+  int32: Int32Array;
+}[D];
+
+export type AnyTypedArray = Float32Array | Float64Array | Uint16Array | Int32Array;
+
+const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, float16: 2, int32: 4 };
+
+export function isDType(value: unknown): value is DType {
+  return typeof value === "string" && (DTYPES as readonly string[]).includes(value);
+}
+
+export function itemSize(dtype: DType): number {
+  return BYTES_PER_ELEMENT[dtype];
+}
+
+export function allocateTyped(dtype: DType, size: number): AnyTypedArray {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(size);
+    case "float64":
+      return new Float64Array(size);
+    case "float16":
+      return new Uint16Array(size);
+    case "int32":
+      return new Int32Array(size);
+    default:
+      return dtype satisfies never;
+  }
+}

@@ -1,0 +1,145 @@
+import type { DType } from "../core/dtype.js";
+import { ModuleError } from "../core/errors.js";
+import { formatShape, sameShape, type Shape } from "../core/shape.js";
+import { GPUArray } from "../backends/gpuarray.js";
+
+/** A JSON value, for blueprint schemes. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** What getBlueprint() returns: enough to rebuild the module with Blueprint.build. */
+export interface BlueprintData {
+  classname: string;
+  scheme: { [key: string]: Json };
+}
+
+export interface BackwardOptions {
+  /** Accumulate parameter gradients (modules with parameters, in train mode). Default true. */
+  updParamGrads?: boolean;
+  /** Compute the gradient with respect to the input into `this.grad`. Default true. */
+  updGrad?: boolean;
+  /** Scale applied to accumulated parameter gradients. Default 1. */
+  scale?: number;
+  /** Momentum applied to accumulated parameter gradients. Default 0. */
+  momentum?: number;
+}
+
+/**
+ * The base of every module, as PuzzleLib's Module: forward(data) checks the input, calls
+ * updateData and returns this.data; backward(grad) checks the gradient, calls updateGrad and
+ * leaves the input gradient in this.grad. A call that throws leaves the module as it was.
+ */
+export abstract class Module {
+  name: string | null;
+  inData: GPUArray | null = null;
+  data: GPUArray | null = null;
+  grad: GPUArray | null = null;
+  train = true;
+  calctype: DType = "float32";
+
+  constructor(name: string | null = null) {
+    if (name !== null && typeof name !== "string") {
+      throw new ModuleError(`name must be a string or null, got ${typeof name}`);
+    }
+    this.name = name;
+  }
+
+  /** The class name written in blueprints and printed by toString. */
+  abstract get classname(): string;
+  /** The dtypes calcMode accepts. */
+  abstract get supportedDtypes(): readonly DType[];
+  /** The constructor arguments, JSON-safe, for getBlueprint. */
+  protected abstract scheme(): { [key: string]: Json };
+  protected abstract updateData(data: GPUArray): void;
+  protected abstract updateGrad(grad: GPUArray): void;
+  abstract dataShapeFrom(shape: Shape): Shape;
+  abstract gradShapeFrom(shape: Shape): Shape;
+
+  forward(data: GPUArray): GPUArray {
+    this.checkArray(data, "data");
+    if (data.dtype !== this.calctype) {
+      throw new ModuleError(
+        `${this.classname} expects data of dtype ${this.calctype} (its calctype), got ${data.dtype}; ` +
+          `convert the data or call calcMode("${data.dtype}")`,
+      );
+    }
+    this.updateData(data);
+    this.inData = data;
+    return this.data!;
+  }
+
+  backward(grad: GPUArray, options: BackwardOptions = {}): GPUArray | null {
+    const { updParamGrads = true, updGrad = true, scale = 1, momentum = 0 } = options;
+    const output = this.data;
+    if (output === null) throw new ModuleError(`${this.classname}.backward called before forward`);
+    if (output.disposed) throw new ModuleError(`use of a disposed array: the output of forward was disposed`);
+    this.checkArray(grad, "grad");
+    if (!sameShape(grad.shape, output.shape) || grad.dtype !== output.dtype) {
+      throw new ModuleError(
+        `grad must have the output's shape ${formatShape(output.shape)} and dtype ${output.dtype}, ` +
+          `got ${formatShape(grad.shape)} ${grad.dtype}`,
+      );
+    }
+    if (grad.backend !== output.backend) {
+      throw new ModuleError(`grad is on backend ${grad.backend.name}, the output on ${output.backend.name}`);
+    }
+    if (updGrad) this.updateGrad(grad);
+    if (updParamGrads && this.train) this.accGradParams(grad, scale, momentum);
+    return this.grad;
+  }
+
+  /** Parameter gradients; modules without parameters have nothing to do. */
+  protected accGradParams(_grad: GPUArray, _scale: number, _momentum: number): void {}
+
+  calcMode(dtype: DType): void {
+    if (!this.supportedDtypes.includes(dtype)) {
+      throw new ModuleError(
+        `${this.classname} does not support dtype ${String(dtype)}; supported: ${this.supportedDtypes.join(", ")}`,
+      );
+    }
+    this.calctype = dtype;
+  }
+
+  trainMode(): void {
+    this.train = true;
+  }
+
+  evalMode(): void {
+    this.train = false;
+  }
+
+  /** Drops the references to the last input, output and gradient. */
+  reset(): void {
+    this.inData = null;
+    this.data = null;
+    this.grad = null;
+  }
+
+  getBlueprint(): BlueprintData {
+    return { classname: this.classname, scheme: this.scheme() };
+  }
+
+  numOfParams(): number {
+    return 0;
+  }
+
+  /** The parameters' size in bytes. */
+  paramSize(): number {
+    return 0;
+  }
+
+  toString(): string {
+    return `Module ${this.classname} (name: ${this.name})`;
+  }
+
+  private checkArray(array: GPUArray, what: string): void {
+    if (!(array instanceof GPUArray)) {
+      throw new ModuleError(`${what} must be a GPUArray (see gpuarray.toGpu), got ${describe(array)}`);
+    }
+    if (array.disposed) throw new ModuleError(`use of a disposed array: ${what} was disposed`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  return value.constructor?.name ?? "object";
+}

@@ -1,0 +1,123 @@
+// A small typed expression IR for elementwise kernels. Activations are written once in it
+// (src/ops/activations.ts); every backend lowers it with a renderer that maps each op to its own
+// code, so no backend file names an activation.
+//
+// Nodes form a DAG: a node used twice (say exp(-|x|) in sigmoid) is one object, and renderers
+// evaluate it once per element. Values are floats ("f") or booleans ("b"); the builders below
+// only accept the right kinds, so an ill-typed kernel does not compile.
+
+/** The tensors an elementwise kernel can read, per element. */
+export type InputName = "x" | "y" | "g";
+
+/** Every operation, with the kinds of its operands and of its result. */
+export const OPS = {
+  input: { operands: [], result: "f" },
+  param: { operands: [], result: "f" },
+  const: { operands: [], result: "f" },
+  neg: { operands: ["f"], result: "f" },
+  abs: { operands: ["f"], result: "f" },
+  exp: { operands: ["f"], result: "f" },
+  expm1: { operands: ["f"], result: "f" },
+  log1p: { operands: ["f"], result: "f" },
+  add: { operands: ["f", "f"], result: "f" },
+  sub: { operands: ["f", "f"], result: "f" },
+  mul: { operands: ["f", "f"], result: "f" },
+  div: { operands: ["f", "f"], result: "f" },
+  /** |a| with the sign bit of b (b = -0 gives a negative result). */
+  copysign: { operands: ["f", "f"], result: "f" },
+  lt: { operands: ["f", "f"], result: "b" },
+  le: { operands: ["f", "f"], result: "b" },
+  gt: { operands: ["f", "f"], result: "b" },
+  ge: { operands: ["f", "f"], result: "b" },
+  eq: { operands: ["f", "f"], result: "b" },
+  isnan: { operands: ["f"], result: "b" },
+  and: { operands: ["b", "b"], result: "b" },
+  or: { operands: ["b", "b"], result: "b" },
+  not: { operands: ["b"], result: "b" },
+  /** select(c, a, b) is a where c holds, else b; both sides are computed, so both must be safe. */
+  select: { operands: ["b", "f", "f"], result: "f" },
+} as const satisfies Record<string, { operands: readonly Kind[]; result: Kind }>;
+
+export type Kind = "f" | "b";
+export type IrOp = keyof typeof OPS;
+/** The ops that compute from operands, as opposed to leaves (inputs, params, constants). */
+export type ComputeOp = Exclude<IrOp, "input" | "param" | "const">;
+
+export interface Expr<K extends Kind = Kind> {
+  readonly kind: K;
+  readonly op: IrOp;
+  readonly operands: readonly Expr[];
+  /** The tensor read by an input node. */
+  readonly input?: InputName;
+  /** The index into the kernel's parameters of a param node. */
+  readonly index?: number;
+  /** The value of a const node. */
+  readonly value?: number;
+}
+
+export type F = Expr<"f">;
+export type B = Expr<"b">;
+type FLike = F | number;
+
+function node<K extends Kind>(kind: K, op: IrOp, operands: readonly Expr[], extra = {}): Expr<K> {
+  return Object.freeze({ kind, op, operands, ...extra });
+}
+
+const lift = (a: FLike): F => (typeof a === "number" ? constant(a) : a);
+
+export const input = (name: InputName): F => node("f", "input", [], { input: name });
+export const param = (index: number): F => node("f", "param", [], { index });
+export const constant = (value: number): F => node("f", "const", [], { value });
+
+const unary = (op: ComputeOp) => (a: FLike) => node("f", op, [lift(a)]);
+const binary = (op: ComputeOp) => (a: FLike, b: FLike) => node("f", op, [lift(a), lift(b)]);
+const compare = (op: ComputeOp) => (a: FLike, b: FLike) => node("b", op, [lift(a), lift(b)]);
+
+export const neg = unary("neg");
+export const abs = unary("abs");
+export const exp = unary("exp");
+export const expm1 = unary("expm1");
+export const log1p = unary("log1p");
+export const add = binary("add");
+export const sub = binary("sub");
+export const mul = binary("mul");
+export const div = binary("div");
+export const copysign = binary("copysign");
+export const lt = compare("lt");
+export const le = compare("le");
+export const gt = compare("gt");
+export const ge = compare("ge");
+export const eq = compare("eq");
+export const isnan = (a: F): B => node("b", "isnan", [a]);
+export const and = (a: B, b: B): B => node("b", "and", [a, b]);
+export const or = (a: B, b: B): B => node("b", "or", [a, b]);
+export const not = (a: B): B => node("b", "not", [a]);
+export const select = (cond: B, then: FLike, otherwise: FLike): F =>
+  node("f", "select", [cond, lift(then), lift(otherwise)]);
+
+/** An elementwise kernel: out[i] = body(inputs[i], params) for each element i it is run over. */
+export interface Kernel {
+  /** Unique and stable, e.g. "sigmoid.backward": backends key their caches by it. */
+  readonly id: string;
+  /** The tensors read, in the order a backend receives their buffers. */
+  readonly inputs: readonly InputName[];
+  readonly paramCount: number;
+  readonly body: F;
+}
+
+/**
+ * The nodes of `root` in an order where every operand comes before its users, each node once.
+ * Renderers walk this list to give every shared node a single temporary.
+ */
+export function topologicalOrder(root: Expr): Expr[] {
+  const order: Expr[] = [];
+  const seen = new Set<Expr>();
+  const visit = (expr: Expr): void => {
+    if (seen.has(expr)) return;
+    seen.add(expr);
+    expr.operands.forEach(visit);
+    order.push(expr);
+  };
+  visit(root);
+  return order;
+}
