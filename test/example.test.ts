@@ -17,12 +17,18 @@ describe("the documented example", () => {
     np.random.seed(123);
     const [h, w] = [3, 3];
     const data = gpuarray.toGpu(np.random.randint(-10, 10, [h, w]).astype("float32"));
-    assert.equal(String(await data.get()), "[[  3.  -8.  -8.]\n [ -4.   7.   9.]\n [  0.  -9. -10.]]");
+    assert.equal(
+      String(await data.get()),
+      "[[  3.  -8.  -8.]\n [ -4.   7.   9.]\n [  0.  -9. -10.]]",
+    );
 
     const sigmoid = await new Activation("sigmoid").forward(data).get();
     (sigmoid.toArray() as number[][]).flat().forEach((value, i) => {
       const page = PAGE_SIGMOID.flat()[i]!;
-      assert.ok(Math.abs(value - page) <= 1e-6 * page, `sigmoid element ${i}: ${value} vs page ${page}`);
+      assert.ok(
+        Math.abs(value - page) <= 1e-6 * page,
+        `sigmoid element ${i}: ${value} vs page ${page}`,
+      );
     });
     // numpy's own float32 sigmoid prints 9.9908900e-01 for x = 7: it rounds in float32 at every
     // step; this is the float64 sigmoid rounded once, as numpy prints it.
@@ -38,8 +44,13 @@ describe("the documented example", () => {
   });
 
   it("runs as `puzzlelib demo` from the built package", () => {
-    const output = execFileSync(process.execPath, ["dist/cli/main.js", "demo"], { encoding: "utf8" });
-    assert.match(output, /\[\[ {2}3\. {2}-8\. {2}-8\.\]\n \[ -4\. {3}7\. {3}9\.\]\n \[ {2}0\. {2}-9\. -10\.\]\]/);
+    const output = execFileSync(process.execPath, ["dist/cli/main.js", "demo"], {
+      encoding: "utf8",
+    });
+    assert.match(
+      output,
+      /\[\[ {2}3\. {2}-8\. {2}-8\.\]\n \[ -4\. {3}7\. {3}9\.\]\n \[ {2}0\. {2}-9\. -10\.\]\]/,
+    );
     assert.match(output, /\[\[3\. 0\. 0\.\]\n \[0\. 7\. 9\.\]\n \[0\. 0\. 0\.\]\]/);
   });
 
@@ -49,7 +60,12 @@ describe("the documented example", () => {
     const modules = await import("puzzlelib-ts/modules");
     assert.equal(typeof root.np.array, "function");
     assert.equal(backend.getBackend(), "cpu");
-    assert.deepEqual(Object.keys(backend).sort(), ["GPUArray", "getBackend", "gpuarray", "setBackend"]);
+    assert.deepEqual(Object.keys(backend).sort(), [
+      "GPUArray",
+      "getBackend",
+      "gpuarray",
+      "setBackend",
+    ]);
     assert.deepEqual(Object.keys(modules).sort(), [
       "Activation",
       "ActivationType",

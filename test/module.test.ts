@@ -71,7 +71,9 @@ for (const backend of BACKENDS_UNDER_TEST) {
       assert.equal(gx, g);
       assert.equal(act.grad, g);
       const expected = sig.map((s) => Math.fround(2 * s * (1 - s)));
-      (await values(g)).forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-7, `${v} vs ${expected[i]}`));
+      (await values(g)).forEach((v, i) =>
+        assert.ok(Math.abs(v - expected[i]!) <= 1e-7, `${v} vs ${expected[i]}`),
+      );
     });
 
     it("activates only the slice and passes the rest through, forward and backward", async () => {
@@ -98,18 +100,43 @@ for (const backend of BACKENDS_UNDER_TEST) {
       it("names the allowed values for bad constructor arguments", () => {
         assert.throws(() => new Activation("gelu" as never), {
           name: "ModuleError",
-          message: /unknown activation "gelu"; allowed: sigmoid, tanh, relu, leakyRelu, elu, softPlus, clip/,
+          message:
+            /unknown activation "gelu"; allowed: sigmoid, tanh, relu, leakyRelu, elu, softPlus, clip/,
         });
-        assert.throws(() => new Activation("clip", { args: [1] }), /clip takes 2 args \(min \[0\], max \[6\]\), got 1/);
-        assert.throws(() => new Activation("relu", { args: [1] }), /relu takes 0 args \(none\), got 1/);
-        assert.throws(() => new Activation("elu", { args: [Number.NaN] }), /finite numbers, got NaN/);
+        assert.throws(
+          () => new Activation("clip", { args: [1] }),
+          /clip takes 2 args \(min \[0\], max \[6\]\), got 1/,
+        );
+        assert.throws(
+          () => new Activation("relu", { args: [1] }),
+          /relu takes 0 args \(none\), got 1/,
+        );
+        assert.throws(
+          () => new Activation("elu", { args: [Number.NaN] }),
+          /finite numbers, got NaN/,
+        );
         assert.throws(() => new Activation("leakyRelu", { args: [Infinity] }), ModuleError);
-        assert.throws(() => new Activation("clip", { args: [2, 1] }), /clip min \(2\) must not exceed max \(1\)/);
+        assert.throws(
+          () => new Activation("clip", { args: [2, 1] }),
+          /clip min \(2\) must not exceed max \(1\)/,
+        );
         assert.throws(() => new Activation("relu", { slc: slice(0, 1, 0) }), /step cannot be zero/);
-        assert.throws(() => new Activation("relu", { slc: { start: 0.5, stop: null, step: null } }), /start must be an integer/);
-        assert.throws(() => new Activation("relu", { inplace: "yes" as never }), /inplace must be true or false/);
-        assert.throws(() => new Activation("relu", { slice: null } as never), /unknown Activation option slice/);
-        assert.throws(() => new Activation("relu", { name: 3 as never }), /name must be a string or null/);
+        assert.throws(
+          () => new Activation("relu", { slc: { start: 0.5, stop: null, step: null } }),
+          /start must be an integer/,
+        );
+        assert.throws(
+          () => new Activation("relu", { inplace: "yes" as never }),
+          /inplace must be true or false/,
+        );
+        assert.throws(
+          () => new Activation("relu", { slice: null } as never),
+          /unknown Activation option slice/,
+        );
+        assert.throws(
+          () => new Activation("relu", { name: 3 as never }),
+          /name must be a string or null/,
+        );
       });
 
       it("rejects bad data and gradients and changes nothing", async () => {
@@ -124,11 +151,20 @@ for (const backend of BACKENDS_UNDER_TEST) {
         assert.equal(act.inData, null);
 
         const y = act.forward(f32([-1, 1]));
-        assert.throws(() => act.backward(f32([1, 1, 1])), /grad must have the output's shape \(2,\) and dtype float32, got \(3,\) float32/);
-        assert.throws(() => act.backward(gpuarray.toGpu(np.array([1, 1], "float16"))), /got \(2,\) float16/);
+        assert.throws(
+          () => act.backward(f32([1, 1, 1])),
+          /grad must have the output's shape \(2,\) and dtype float32, got \(3,\) float32/,
+        );
+        assert.throws(
+          () => act.backward(gpuarray.toGpu(np.array([1, 1], "float16"))),
+          /got \(2,\) float16/,
+        );
         assert.equal(act.grad, null);
         assert.equal(act.data, y);
-        assert.throws(() => act.calcMode("float64"), /does not support dtype float64; supported: float32, float16/);
+        assert.throws(
+          () => act.calcMode("float64"),
+          /does not support dtype float64; supported: float32, float16/,
+        );
         assert.equal(act.calctype, "float32");
       });
 
@@ -137,7 +173,10 @@ for (const backend of BACKENDS_UNDER_TEST) {
         const x = f32([1, -1]);
         x.dispose();
         x.dispose();
-        assert.throws(() => act.forward(x), { name: "ModuleError", message: /use of a disposed array/ });
+        assert.throws(() => act.forward(x), {
+          name: "ModuleError",
+          message: /use of a disposed array/,
+        });
         await assert.rejects(x.get(), /use of a disposed array/);
         const y = act.forward(f32([1, -1]));
         y.dispose();
@@ -150,7 +189,12 @@ for (const backend of BACKENDS_UNDER_TEST) {
     });
 
     it("round-trips every option through a JSON blueprint", async () => {
-      const act = new Activation("clip", { slc: slice(-4, null, 2), inplace: true, name: "clipper", args: [-0.5, 0.5] });
+      const act = new Activation("clip", {
+        slc: slice(-4, null, 2),
+        inplace: true,
+        name: "clipper",
+        args: [-0.5, 0.5],
+      });
       const blueprint = act.getBlueprint();
       assert.deepEqual(blueprint, {
         classname: "Activation",
@@ -169,9 +213,14 @@ for (const backend of BACKENDS_UNDER_TEST) {
       const y = rebuilt.forward(x);
       assert.equal(y, x);
       assert.deepEqual(await values(y), [-1, -1, -0.5, -1, -0.5, -1]);
-      const plain = Blueprint.build(JSON.parse(JSON.stringify(new Activation("relu").getBlueprint())));
+      const plain = Blueprint.build(
+        JSON.parse(JSON.stringify(new Activation("relu").getBlueprint())),
+      );
       assert.equal(String(plain), "Module Activation (name: null)");
-      assert.throws(() => Blueprint.build({ classname: "Linear", scheme: {} }), /unknown module class "Linear"/);
+      assert.throws(
+        () => Blueprint.build({ classname: "Linear", scheme: {} }),
+        /unknown module class "Linear"/,
+      );
     });
   });
 }

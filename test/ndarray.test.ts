@@ -25,14 +25,32 @@ describe("np and NDArray", () => {
     assert.throws(() => np.array([[1, 2], 3] as never), /ragged/);
     assert.throws(() => np.array([1], "int64" as never), /unsupported dtype int64/);
     assert.throws(() => np.zeros([2, -1]), BackendError);
-    assert.throws(() => np.zeros([2, 3]).reshape([4, -1]), /cannot reshape array of size 6 into shape \(4, -1\)/);
+    assert.throws(
+      () => np.zeros([2, 3]).reshape([4, -1]),
+      /cannot reshape array of size 6 into shape \(4, -1\)/,
+    );
   });
 
   it("casts as numpy does (values from numpy 1.24)", () => {
     const x = np.array([1.7, -1.7, 2.5, -0.5, NaN, 3e9, -3e9, Infinity]);
-    assert.deepEqual(Array.from(x.astype("int32").data), [1, -1, 2, 0, -(2 ** 31), -(2 ** 31), -(2 ** 31), -(2 ** 31)]);
-    assert.deepEqual(Array.from(np.array([0.1, 1 / 3, 70000, 1e-8]).astype("float16").data), [11878, 13653, 31744, 0]);
-    assert.deepEqual(Array.from(np.array([0.1, 1 / 3]).astype("float32").data), [0.10000000149011612, 0.3333333432674408]);
+    assert.deepEqual(Array.from(x.astype("int32").data), [
+      1,
+      -1,
+      2,
+      0,
+      -(2 ** 31),
+      -(2 ** 31),
+      -(2 ** 31),
+      -(2 ** 31),
+    ]);
+    assert.deepEqual(
+      Array.from(np.array([0.1, 1 / 3, 70000, 1e-8]).astype("float16").data),
+      [11878, 13653, 31744, 0],
+    );
+    assert.deepEqual(
+      Array.from(np.array([0.1, 1 / 3]).astype("float32").data),
+      [0.10000000149011612, 0.3333333432674408],
+    );
     const half = np.array(new Uint16Array([0x3c00, 0xc000]), "float16");
     assert.deepEqual(half.toArray(), [1, -2]);
   });
@@ -53,8 +71,14 @@ describe("np and NDArray", () => {
   });
 
   it("checks the data passed to the constructor", () => {
-    assert.throws(() => new NDArray(new Float32Array(3), [2, 2], "float32"), /does not match 3 elements/);
-    assert.throws(() => new NDArray(new Float64Array(4), [2, 2], "float32"), /must be a Float32Array/);
+    assert.throws(
+      () => new NDArray(new Float32Array(3), [2, 2], "float32"),
+      /does not match 3 elements/,
+    );
+    assert.throws(
+      () => new NDArray(new Float64Array(4), [2, 2], "float32"),
+      /must be a Float32Array/,
+    );
   });
 });
 

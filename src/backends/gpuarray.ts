@@ -36,7 +36,9 @@ export class GPUArray {
   /** @internal The backend buffer; throws if the array was disposed. */
   get buffer(): DeviceBuffer {
     if (this.storage === null) {
-      throw new BackendError(`use of a disposed array (shape ${formatShape(this.shape)}, ${this.dtype})`);
+      throw new BackendError(
+        `use of a disposed array (shape ${formatShape(this.shape)}, ${this.dtype})`,
+      );
     }
     return this.storage;
   }
@@ -62,7 +64,9 @@ export class GPUArray {
 
 function checkDType(dtype: unknown): DType {
   if (!isDType(dtype)) {
-    throw new BackendError(`unsupported dtype ${String(dtype)}; use float32, float16, float64 or int32`);
+    throw new BackendError(
+      `unsupported dtype ${String(dtype)}; use float32, float16, float64 or int32`,
+    );
   }
   return dtype;
 }

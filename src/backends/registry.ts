@@ -25,7 +25,9 @@ function startCpu(): Backend {
  */
 export async function setBackend(name: BackendName): Promise<void> {
   if (!Object.hasOwn(FACTORIES, name)) {
-    throw new BackendError(`unknown backend ${JSON.stringify(name)}; available: ${BACKEND_NAMES.join(", ")}`);
+    throw new BackendError(
+      `unknown backend ${JSON.stringify(name)}; available: ${BACKEND_NAMES.join(", ")}`,
+    );
   }
   let backend = started.get(name);
   if (backend === undefined) {

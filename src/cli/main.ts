@@ -17,7 +17,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (command === "demo") {
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log("usage: puzzlelib demo\n\nRuns the documented example: data, sigmoid, relu, a backward pass.");
+      console.log(
+        "usage: puzzlelib demo\n\nRuns the documented example: data, sigmoid, relu, a backward pass.",
+      );
       return 0;
     }
     if (rest.length > 0) {
@@ -27,7 +29,9 @@ async function main(argv: readonly string[]): Promise<number> {
     await demo((line) => console.log(line));
     return 0;
   }
-  console.error(`puzzlelib: unknown command ${JSON.stringify(command)}; run 'puzzlelib --help' for the list`);
+  console.error(
+    `puzzlelib: unknown command ${JSON.stringify(command)}; run 'puzzlelib --help' for the list`,
+  );
   return 2;
 }
 

@@ -39,7 +39,8 @@ export class NDArray {
   /** Element i of the flattened array, as a number (float16 decoded). */
   item(index: number): number {
     const raw = this.data[index];
-    if (raw === undefined) throw new BackendError(`index ${index} is out of bounds for size ${this.size}`);
+    if (raw === undefined)
+      throw new BackendError(`index ${index} is out of bounds for size ${this.size}`);
     return this.dtype === "float16" ? halfToNumber(raw) : raw;
   }
 
@@ -73,7 +74,12 @@ export class NDArray {
 }
 
 /** Stores a number into a typed array of `dtype`, with numpy's conversion rules. */
-export function writeNumber(target: AnyTypedArray, dtype: DType, index: number, value: number): void {
+export function writeNumber(
+  target: AnyTypedArray,
+  dtype: DType,
+  index: number,
+  value: number,
+): void {
   switch (dtype) {
     case "float16":
       target[index] = numberToHalf(value);

@@ -14,7 +14,9 @@ const TYPED_DTYPES = new Map<unknown, DType>([
 
 function checkDType(dtype: unknown): DType {
   if (!isDType(dtype)) {
-    throw new BackendError(`unsupported dtype ${String(dtype)}; use float32, float64, float16 or int32`);
+    throw new BackendError(
+      `unsupported dtype ${String(dtype)}; use float32, float64, float16 or int32`,
+    );
   }
   return dtype;
 }
@@ -32,7 +34,11 @@ function array(values: ArrayInput, dtype?: DType): NDArray {
     if (dtype === "float16" && typed instanceof Uint16Array) {
       return new NDArray(typed.slice(), [typed.length], "float16");
     }
-    return fromFlat(Array.from(typed), [typed.length], dtype ?? TYPED_DTYPES.get(typed.constructor));
+    return fromFlat(
+      Array.from(typed),
+      [typed.length],
+      dtype ?? TYPED_DTYPES.get(typed.constructor),
+    );
   }
   const shape = leadingShape(values as NestedArray);
   const flat: number[] = [];
@@ -49,22 +55,33 @@ function leadingShape(value: NestedArray): number[] {
   return shape;
 }
 
-function flatten(value: NestedArray, shape: readonly number[], depth: number, flat: number[]): void {
+function flatten(
+  value: NestedArray,
+  shape: readonly number[],
+  depth: number,
+  flat: number[],
+): void {
   if (depth === shape.length) {
     if (typeof value !== "number") {
-      throw new BackendError(`np.array expects numbers or nested arrays of numbers, got ${typeof value}`);
+      throw new BackendError(
+        `np.array expects numbers or nested arrays of numbers, got ${typeof value}`,
+      );
     }
     flat.push(value);
     return;
   }
   if (!Array.isArray(value) || value.length !== shape[depth]) {
-    throw new BackendError("np.array: nested arrays are ragged (every row must have the same length)");
+    throw new BackendError(
+      "np.array: nested arrays are ragged (every row must have the same length)",
+    );
   }
   for (const item of value) flatten(item, shape, depth + 1, flat);
 }
 
 function fromFlat(flat: readonly number[], shape: number[], dtype?: DType): NDArray {
-  const chosen = dtype ?? (flat.every((v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31) ? "int32" : "float64");
+  const chosen =
+    dtype ??
+    (flat.every((v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31) ? "int32" : "float64");
   const data = allocateTyped(chosen, flat.length);
   flat.forEach((value, i) => writeNumber(data, chosen, i, value));
   return new NDArray(data, shape, chosen);

@@ -3,7 +3,12 @@ import { ModuleError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import { checkSlice, normalizeSlice, type Slice } from "../core/slice.js";
 import type { GPUArray } from "../backends/gpuarray.js";
-import { ACTIVATION_NAMES, ACTIVATIONS, isActivationName, type ActivationName } from "../ops/activations.js";
+import {
+  ACTIVATION_NAMES,
+  ACTIVATIONS,
+  isActivationName,
+  type ActivationName,
+} from "../ops/activations.js";
 import { runElementwise } from "../ops/elementwise.js";
 import { activationKernel } from "../ops/kernels.js";
 import { Blueprint } from "./blueprint.js";
@@ -11,7 +16,9 @@ import { Module, type Json } from "./module.js";
 
 /** The activation names as constants: ActivationType.sigmoid === "sigmoid", and so on. */
 export const ActivationType = Object.freeze(
-  Object.fromEntries(ACTIVATION_NAMES.map((name) => [name, name])) as { readonly [N in ActivationName]: N },
+  Object.fromEntries(ACTIVATION_NAMES.map((name) => [name, name])) as {
+    readonly [N in ActivationName]: N;
+  },
 );
 
 export interface ActivationOptions {
@@ -36,7 +43,7 @@ const OPTION_NAMES = ["slc", "inplace", "name", "args"];
  * @example
  * const act = new Activation("leakyRelu", { args: [0.2], slc: slice(0, null, 2) });
  * const y = act.forward(gpuarray.toGpu(np.array([-1, 2, -3, 4], "float32")));
- * String(await y.get()); // "[-0.2  2.  -3.   4. ]"
+ * String(await y.get()); // "[-0.2  2.  -0.6  4. ]"
  */
 export class Activation extends Module {
   readonly activation: ActivationName;
@@ -99,8 +106,17 @@ export class Activation extends Module {
   }
 
   protected scheme(): { [key: string]: Json } {
-    const slc = this.slc === null ? null : { start: this.slc.start, stop: this.slc.stop, step: this.slc.step };
-    return { activation: this.activation, slc, inplace: this.inplace, name: this.name, args: [...this.args] };
+    const slc =
+      this.slc === null
+        ? null
+        : { start: this.slc.start, stop: this.slc.stop, step: this.slc.step };
+    return {
+      activation: this.activation,
+      slc,
+      inplace: this.inplace,
+      name: this.name,
+      args: [...this.args],
+    };
   }
 }
 
@@ -110,7 +126,9 @@ function checkOptions(options: unknown): void {
   }
   const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.includes(key));
   if (unknown.length > 0) {
-    throw new ModuleError(`unknown Activation option ${unknown.join(", ")}; allowed: ${OPTION_NAMES.join(", ")}`);
+    throw new ModuleError(
+      `unknown Activation option ${unknown.join(", ")}; allowed: ${OPTION_NAMES.join(", ")}`,
+    );
   }
 }
 
@@ -126,7 +144,8 @@ function resolveArgs(activation: ActivationName, args: readonly number[] | undef
     );
   }
   const bad = args.find((a) => typeof a !== "number" || !Number.isFinite(a));
-  if (bad !== undefined) throw new ModuleError(`${activation} args must be finite numbers, got ${String(bad)}`);
+  if (bad !== undefined)
+    throw new ModuleError(`${activation} args must be finite numbers, got ${String(bad)}`);
   const problem = spec.validate?.(args);
   if (problem) throw new ModuleError(problem);
   return [...args];

@@ -71,7 +71,8 @@ export abstract class Module {
     const { updParamGrads = true, updGrad = true, scale = 1, momentum = 0 } = options;
     const output = this.data;
     if (output === null) throw new ModuleError(`${this.classname}.backward called before forward`);
-    if (output.disposed) throw new ModuleError(`use of a disposed array: the output of forward was disposed`);
+    if (output.disposed)
+      throw new ModuleError(`use of a disposed array: the output of forward was disposed`);
     this.checkArray(grad, "grad");
     if (!sameShape(grad.shape, output.shape) || grad.dtype !== output.dtype) {
       throw new ModuleError(
@@ -80,7 +81,9 @@ export abstract class Module {
       );
     }
     if (grad.backend !== output.backend) {
-      throw new ModuleError(`grad is on backend ${grad.backend.name}, the output on ${output.backend.name}`);
+      throw new ModuleError(
+        `grad is on backend ${grad.backend.name}, the output on ${output.backend.name}`,
+      );
     }
     if (updGrad) this.updateGrad(grad);
     if (updParamGrads && this.train) this.accGradParams(grad, scale, momentum);
@@ -133,7 +136,9 @@ export abstract class Module {
 
   private checkArray(array: GPUArray, what: string): void {
     if (!(array instanceof GPUArray)) {
-      throw new ModuleError(`${what} must be a GPUArray (see gpuarray.toGpu), got ${describe(array)}`);
+      throw new ModuleError(
+        `${what} must be a GPUArray (see gpuarray.toGpu), got ${describe(array)}`,
+      );
     }
     if (array.disposed) throw new ModuleError(`use of a disposed array: ${what} was disposed`);
   }

@@ -129,7 +129,8 @@ export const ACTIVATIONS: Record<ActivationName, ActivationSpec> = {
       { name: "min", default: 0 },
       { name: "max", default: 6 },
     ],
-    validate: ([min, max]) => (min! > max! ? `clip min (${min}) must not exceed max (${max})` : null),
+    validate: ([min, max]) =>
+      min! > max! ? `clip min (${min}) must not exceed max (${max})` : null,
     formula: "min(max(x, min), max)",
     derivative: "g * [min < y < max]",
     // Comparisons keep NaN (false on both tests) where min/max builtins may drop it.

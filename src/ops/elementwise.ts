@@ -18,7 +18,13 @@ export interface ElementwiseCall {
  * Runs a kernel over the slice of its first input's elements. Elements outside the slice are the
  * first input's (identity). Returns the first input itself when in place, else a new array.
  */
-export function runElementwise({ kernel, inputs, params, slice, inplace }: ElementwiseCall): GPUArray {
+export function runElementwise({
+  kernel,
+  inputs,
+  params,
+  slice,
+  inplace,
+}: ElementwiseCall): GPUArray {
   const [source] = inputs;
   const { backend, dtype, size } = source;
   let output = source;

@@ -1,7 +1,13 @@
 // Lowers a kernel's IR to plain JavaScript closures (no eval, so it runs under a strict CSP).
 // This is the readable reference path: math is done in float64 and rounded once on store.
 
-import { topologicalOrder, type ComputeOp, type Expr, type InputName, type Kernel } from "../../ops/ir.js";
+import {
+  topologicalOrder,
+  type ComputeOp,
+  type Expr,
+  type InputName,
+  type Kernel,
+} from "../../ops/ir.js";
 
 type Lowering = (a: number, b: number, c: number) => number;
 
@@ -64,7 +70,13 @@ export function compileJs(kernel: Kernel): JsProgram {
         paramRegisters[expr.index!] = dst;
         return;
       default:
-        steps.push(makeStep(LOWERINGS[expr.op], dst, expr.operands.map((o) => registerOf.get(o)!)));
+        steps.push(
+          makeStep(
+            LOWERINGS[expr.op],
+            dst,
+            expr.operands.map((o) => registerOf.get(o)!),
+          ),
+        );
     }
   });
   return { registers, inputRegisters, paramRegisters, steps, resultRegister: order.length - 1 };
