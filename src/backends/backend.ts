@@ -19,10 +19,14 @@ export interface KernelLaunch {
   /** The dtype of the output and of every input buffer. */
   readonly dtype: DType;
   readonly output: DeviceBuffer;
-  /** One buffer per kernel input, in kernel.inputs order; may include `output` (in place). */
+  /**
+   * One buffer per kernel input, in kernel.inputs order. inputs[0] is the pass-through source:
+   * output elements outside the slice are copied from it. It may be `output` itself (in place).
+   */
   readonly inputs: readonly DeviceBuffer[];
+  /** float32 values (rounded by the caller), one per kernel parameter. */
   readonly params: readonly number[];
-  /** Only these elements of `output` are written; the rest keep their contents. */
+  /** The elements the kernel computes; every other output element is inputs[0]'s. */
   readonly slice: NormalizedSlice;
 }
 

@@ -27,11 +27,9 @@ export function runElementwise({
 }: ElementwiseCall): GPUArray {
   const [source] = inputs;
   const { backend, dtype, size } = source;
-  let output = source;
-  if (!inplace) {
-    output = new GPUArray(backend, backend.allocate(dtype, size), source.shape);
-    if (slice.count < size) backend.copy(output.buffer, source.buffer);
-  }
+  const output = inplace
+    ? source
+    : new GPUArray(backend, backend.allocate(dtype, size), source.shape);
   // Uniforms are float32 on every backend; rounding here keeps all backends on the same values
   // (clip's bounds, in particular, must equal the clipped outputs bit for bit).
   const rounded = params.map(Math.fround);

@@ -19,6 +19,12 @@ export const OPS = {
   exp: { operands: ["f"], result: "f" },
   expm1: { operands: ["f"], result: "f" },
   log1p: { operands: ["f"], result: "f" },
+  /** Nearest integer, ties to even. */
+  round: { operands: ["f"], result: "f" },
+  /** a * 2^k for an integer-valued k, rounded once (subnormal results included). */
+  ldexp: { operands: ["f", "f"], result: "f" },
+  /** floor(log2 |a|) for finite nonzero a, as a float (subnormal a included). */
+  ilogb: { operands: ["f"], result: "f" },
   add: { operands: ["f", "f"], result: "f" },
   sub: { operands: ["f", "f"], result: "f" },
   mul: { operands: ["f", "f"], result: "f" },
@@ -78,6 +84,9 @@ export const abs = unary("abs");
 export const exp = unary("exp");
 export const expm1 = unary("expm1");
 export const log1p = unary("log1p");
+export const round = unary("round");
+export const ldexp = binary("ldexp");
+export const ilogb = unary("ilogb");
 export const add = binary("add");
 export const sub = binary("sub");
 export const mul = binary("mul");

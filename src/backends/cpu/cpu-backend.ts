@@ -56,6 +56,7 @@ export class CpuBackend implements Backend {
     const store = dtype === "float16" ? storeHalf : storePlain;
     const sources = inputs.map((buffer) => (buffer as CpuBuffer).data);
     const target = (output as CpuBuffer).data;
+    if (slice.count < target.length && sources[0] !== target) target.set(sources[0]!);
     const stepCount = steps.length;
     for (let k = 0, i = slice.start; k < slice.count; k++, i += slice.step) {
       for (let s = 0; s < sources.length; s++) {

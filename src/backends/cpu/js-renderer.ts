@@ -11,6 +11,18 @@ import {
 
 type Lowering = (a: number, b: number, c: number) => number;
 
+// Math.round rounds ties up; IEEE roundTiesToEven (WGSL's round, Wasm's nearest) is wanted.
+const roundHalfEven = (a: number): number => {
+  const r = Math.round(a);
+  return r - a === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+/** floor(log2 m) for m > 0, exact: log2 alone can round up to the next integer just below 2^k. */
+const exponentOf = (m: number): number => {
+  const e = Math.floor(Math.log2(m));
+  return 2 ** e > m ? e - 1 : 2 ** (e + 1) <= m ? e + 1 : e;
+};
+
 const isNegative = (v: number): boolean => v < 0 || Object.is(v, -0);
 
 /** The JavaScript meaning of every op; booleans are 1 and 0. A missing op is a compile error. */
@@ -20,6 +32,9 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   exp: (a) => Math.exp(a),
   expm1: (a) => Math.expm1(a),
   log1p: (a) => Math.log1p(a),
+  round: (a) => roundHalfEven(a),
+  ldexp: (a, k) => a * 2 ** k,
+  ilogb: (a) => exponentOf(Math.abs(a)),
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -51,7 +66,17 @@ export interface JsProgram {
   readonly resultRegister: number;
 }
 
-export function compileJs(kernel: Kernel): JsProgram {
+/**
+ * "float64" is the reference: every op in double precision, one rounding at the store.
+ * "float32" rounds every op to float32, as a GPU or Wasm kernel computes; it needs kernels whose
+ * exp, expm1 and log1p were expanded to float32 polynomials (src/ops/libm.ts) first, and lets
+ * tests check that expansion exhaustively on the CPU.
+ */
+export type JsPrecision = "float64" | "float32";
+
+const NEEDS_EXPANSION: ReadonlySet<ComputeOp> = new Set(["exp", "expm1", "log1p"]);
+
+export function compileJs(kernel: Kernel, precision: JsPrecision = "float64"): JsProgram {
   const order = topologicalOrder(kernel.body);
   const registerOf = new Map<Expr, number>(order.map((expr, i) => [expr, i]));
   const registers = new Float64Array(order.length);
@@ -69,14 +94,23 @@ export function compileJs(kernel: Kernel): JsProgram {
       case "param":
         paramRegisters[expr.index!] = dst;
         return;
-      default:
+      default: {
+        if (precision === "float32" && NEEDS_EXPANSION.has(expr.op)) {
+          throw new Error(`float32 JS kernels need ${expr.op} expanded first (src/ops/libm.ts)`);
+        }
+        const lower = LOWERINGS[expr.op];
+        const rounded: Lowering =
+          precision === "float32" && expr.kind === "f"
+            ? (a, b, c) => Math.fround(lower(a, b, c))
+            : lower;
         steps.push(
           makeStep(
-            LOWERINGS[expr.op],
+            rounded,
             dst,
             expr.operands.map((o) => registerOf.get(o)!),
           ),
         );
+      }
     }
   });
   return { registers, inputRegisters, paramRegisters, steps, resultRegister: order.length - 1 };
