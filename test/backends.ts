@@ -1,6 +1,10 @@
 // The backends the shared suites run on, and the accuracy each one is held to: one table.
 // Every suite loops over BACKENDS_UNDER_TEST and calls useBackend(name) in a before hook.
+//
+// cpu always runs. webgpu runs when it can start; PUZZLELIB_REQUIRE_BACKENDS=webgpu (set by
+// .ci/run) turns "cannot start" into a failure instead of a skip.
 
+import { it } from "node:test";
 import { setBackend, type BackendName } from "../src/index.js";
 
 export interface Tolerance {
@@ -12,9 +16,34 @@ export interface Tolerance {
 
 export const TOLERANCES: Record<BackendName, Tolerance> = {
   cpu: { float32Ulp: 4, float16Ulp: 1 },
+  webgpu: { float32Ulp: 4, float16Ulp: 1 },
 };
 
-export const BACKENDS_UNDER_TEST: readonly BackendName[] = ["cpu"];
+const required = new Set((process.env.PUZZLELIB_REQUIRE_BACKENDS ?? "").split(",").filter(Boolean));
+
+async function probe(name: BackendName): Promise<string | null> {
+  try {
+    await setBackend(name);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await setBackend("cpu");
+  }
+}
+
+const webgpuProblem = await probe("webgpu");
+if (webgpuProblem !== null) {
+  if (required.has("webgpu")) {
+    throw new Error(
+      `PUZZLELIB_REQUIRE_BACKENDS names webgpu, but it cannot start: ${webgpuProblem}`,
+    );
+  }
+  it.skip(`webgpu suites skipped: ${webgpuProblem}`);
+}
+
+export const BACKENDS_UNDER_TEST: readonly BackendName[] =
+  webgpuProblem === null ? ["cpu", "webgpu"] : ["cpu"];
 
 export async function useBackend(name: BackendName): Promise<void> {
   await setBackend(name);

@@ -6,7 +6,7 @@ import type { AnyTypedArray, DType } from "../core/dtype.js";
 import type { NormalizedSlice } from "../core/slice.js";
 import type { Kernel } from "../ops/ir.js";
 
-export type BackendName = "cpu";
+export type BackendName = "cpu" | "webgpu";
 
 /** A backend's storage for one tensor; each backend extends it with what it needs. */
 export interface DeviceBuffer {

@@ -6,6 +6,7 @@ import { CpuBackend } from "./cpu/cpu-backend.js";
 // load them.
 const FACTORIES: Record<BackendName, () => Promise<Backend>> = {
   cpu: async () => new CpuBackend(),
+  webgpu: async () => (await import("./webgpu/webgpu-backend.js")).createWebGpuBackend(),
 };
 
 export const BACKEND_NAMES = Object.keys(FACTORIES) as BackendName[];

@@ -74,7 +74,8 @@ export const ACTIVATIONS: Record<ActivationName, ActivationSpec> = {
       const r = div(1, add(1, e));
       return select(lt(x, 0), mul(e, r), r);
     },
-    backward: (y, g) => mul(mul(g, y), sub(1, y)),
+    // y * (1 - y) <= 1/4 first: g * y could overflow float32 before the small factor applies.
+    backward: (y, g) => mul(g, mul(y, sub(1, y))),
   },
   tanh: {
     params: [],
@@ -87,7 +88,8 @@ export const ACTIVATIONS: Record<ActivationName, ActivationSpec> = {
       return copysign(div(neg(t), add(2, t)), x);
     },
     // (1 - y)(1 + y) rather than 1 - y*y: the product is exact where y*y would round near |y| = 1.
-    backward: (y, g) => mul(mul(g, sub(1, y)), add(1, y)),
+    // It is at most 1 and taken first, so g * (1 - y) cannot overflow float32 for a huge g.
+    backward: (y, g) => mul(g, mul(sub(1, y), add(1, y))),
   },
   relu: {
     params: [],

@@ -1,0 +1,211 @@
+import type { AnyTypedArray, DType } from "../../core/dtype.js";
+import { BackendError } from "../../core/errors.js";
+import type { Kernel } from "../../ops/ir.js";
+import type { Backend, DeviceBuffer, KernelLaunch } from "../backend.js";
+import { BufferPool } from "./buffer-pool.js";
+import { requestAdapter, type GpuSource } from "./gpu-loader.js";
+import { MAX_PARAMS, renderWgsl, WORKGROUP_SIZE, type WgslVariant } from "./wgsl-renderer.js";
+
+interface WebGpuBuffer extends DeviceBuffer {
+  readonly gpu: GPUBuffer;
+  /** Bytes in use: float16 is packed two to a u32, so sizes round up to whole words. */
+  readonly byteLength: number;
+}
+
+// struct Launch in wgsl-renderer.ts: five 32-bit fields, then params at offset 32 (vec4 aligned).
+const UNIFORM_BYTES = 64;
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/** Storage bytes of a tensor: whole u32 words, since WGSL has no 16-bit storage without shader-f16. */
+function byteLengthOf(dtype: DType, size: number): number {
+  const bytes = dtype === "float16" ? size * 2 : dtype === "float64" ? size * 8 : size * 4;
+  return Math.max(4, Math.ceil(bytes / 4) * 4);
+}
+
+/** The WebGPU backend: buffers pooled on one device, kernels lowered to WGSL and cached. */
+export class WebGpuBackend implements Backend {
+  readonly name = "webgpu" as const;
+  readonly adapterName: string;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly storage: BufferPool;
+  private readonly readback: BufferPool;
+  private readonly uniforms: GPUBuffer;
+  private lost: string | null = null;
+  private firstError: string | null = null;
+
+  constructor(
+    private readonly device: GPUDevice,
+    adapterInfo: GPUAdapterInfo,
+    readonly source: GpuSource,
+  ) {
+    this.adapterName =
+      [adapterInfo.vendor, adapterInfo.architecture, adapterInfo.device, adapterInfo.description]
+        .filter((part) => part !== undefined && part !== "")
+        .join(" ") || "unknown adapter";
+    const usage = GPUBufferUsage;
+    this.storage = new BufferPool(device, usage.STORAGE | usage.COPY_SRC | usage.COPY_DST);
+    this.readback = new BufferPool(device, usage.MAP_READ | usage.COPY_DST);
+    this.uniforms = device.createBuffer({
+      size: UNIFORM_BYTES,
+      usage: usage.UNIFORM | usage.COPY_DST,
+    });
+    device.lost.then((info) => {
+      this.lost = info.message || info.reason || "device lost";
+    });
+    device.addEventListener("uncapturederror", (event) => {
+      this.firstError ??= (event as GPUUncapturedErrorEvent).error.message;
+    });
+  }
+
+  /** Bytes currently parked in the pools, for tests and `puzzlelib info`. */
+  get pooledBytes(): number {
+    return this.storage.pooledBytes + this.readback.pooledBytes;
+  }
+
+  allocate(dtype: DType, size: number): WebGpuBuffer {
+    this.checkHealthy();
+    const byteLength = byteLengthOf(dtype, size);
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (byteLength > limit) {
+      throw new BackendError(
+        `webgpu: a ${dtype} tensor of ${size} elements needs ${byteLength} bytes; ` +
+          `this adapter binds at most ${limit} bytes per buffer`,
+      );
+    }
+    return { dtype, size, byteLength, gpu: this.storage.acquire(byteLength) };
+  }
+
+  release(buffer: DeviceBuffer): void {
+    this.storage.release((buffer as WebGpuBuffer).gpu);
+  }
+
+  upload(buffer: DeviceBuffer, data: AnyTypedArray): void {
+    const { gpu, byteLength } = buffer as WebGpuBuffer;
+    let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength !== byteLength) {
+      // writeBuffer wants whole words: a float16 tensor of odd length gets a padding half.
+      const padded = new Uint8Array(byteLength);
+      padded.set(bytes);
+      bytes = padded;
+    }
+    this.device.queue.writeBuffer(gpu, 0, bytes as Uint8Array<ArrayBuffer>);
+  }
+
+  async download(buffer: DeviceBuffer): Promise<AnyTypedArray> {
+    const { gpu, byteLength, dtype, size } = buffer as WebGpuBuffer;
+    const staging = this.readback.acquire(byteLength);
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(gpu, 0, staging, 0, byteLength);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, byteLength);
+      const bytes = staging.getMappedRange(0, byteLength).slice(0);
+      staging.unmap();
+      this.checkHealthy();
+      return typedView(dtype, bytes, size);
+    } finally {
+      this.readback.release(staging);
+    }
+  }
+
+  copy(target: DeviceBuffer, source: DeviceBuffer): void {
+    const encoder = this.device.createCommandEncoder();
+    const to = target as WebGpuBuffer;
+    encoder.copyBufferToBuffer((source as WebGpuBuffer).gpu, 0, to.gpu, 0, to.byteLength);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  run({ kernel, dtype, output, inputs, params, slice }: KernelLaunch): void {
+    this.checkHealthy();
+    if (dtype !== "float32" && dtype !== "float16") {
+      throw new BackendError(`webgpu: kernels run on float32 and float16, not ${dtype}`);
+    }
+    const out = output as WebGpuBuffer;
+    const variant: WgslVariant = {
+      dtype,
+      inplace: inputs[0] === output,
+      sliced: slice.count < out.size,
+    };
+    const pipeline = this.pipeline(kernel, variant);
+    const units = dtype === "float16" ? Math.ceil(out.size / 2) : out.size;
+    if (units === 0) return;
+
+    const launch = new ArrayBuffer(UNIFORM_BYTES);
+    new Uint32Array(launch, 0, 2).set([out.size, units]);
+    new Int32Array(launch, 8, 2).set([slice.start, slice.step]);
+    new Uint32Array(launch, 16, 1).set([slice.count]);
+    new Float32Array(launch, 32, MAX_PARAMS).set(params);
+    // Queue order makes one uniform buffer enough: each dispatch sees the write made before it.
+    this.device.queue.writeBuffer(this.uniforms, 0, launch);
+
+    const buffers = [out, ...inputs.filter((_, i) => !(i === 0 && variant.inplace))];
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.uniforms } },
+        ...buffers.map((b, i) => ({
+          binding: i + 1,
+          resource: { buffer: (b as WebGpuBuffer).gpu, size: (b as WebGpuBuffer).byteLength },
+        })),
+      ],
+    });
+    const groups = Math.ceil(units / WORKGROUP_SIZE);
+    const groupsX = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX));
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  private pipeline(kernel: Kernel, variant: WgslVariant): GPUComputePipeline {
+    const key = `${kernel.id}/${variant.dtype}/${variant.inplace ? "inplace" : "out"}/${variant.sliced ? "slice" : "all"}`;
+    let pipeline = this.pipelines.get(key);
+    if (pipeline === undefined) {
+      const module = this.device.createShaderModule({
+        code: renderWgsl(kernel, variant),
+        label: key,
+      });
+      pipeline = this.device.createComputePipeline({
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+        label: key,
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private checkHealthy(): void {
+    if (this.lost !== null) throw new BackendError(`webgpu: the device was lost: ${this.lost}`);
+    if (this.firstError !== null) throw new BackendError(`webgpu: ${this.firstError}`);
+  }
+}
+
+function typedView(dtype: DType, bytes: ArrayBuffer, size: number): AnyTypedArray {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(bytes, 0, size);
+    case "float64":
+      return new Float64Array(bytes, 0, size);
+    case "float16":
+      return new Uint16Array(bytes, 0, size);
+    case "int32":
+      return new Int32Array(bytes, 0, size);
+    default:
+      return dtype satisfies never;
+  }
+}
+
+export async function createWebGpuBackend(): Promise<WebGpuBackend> {
+  const { adapter, source } = await requestAdapter();
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
+  return new WebGpuBackend(device, adapter.info, source);
+}

@@ -1,0 +1,216 @@
+// Float32 exp, expm1 and log1p written in the IR's primitive ops, for backends that have no
+// accurate builtin for them (WGSL's are loose and undefined past ~88 and for NaN/Inf; Wasm has
+// none). Every backend lowers the primitives used here exactly in binary32, so one expansion gives
+// the same results everywhere: within 2 ULP of the correctly rounded value for every float32
+// input (test/libm.test.ts measures it over a sweep of all bit patterns).
+//
+// Rules kept throughout:
+// - specials (NaN, ±Inf, overflow, underflow, tiny arguments) are decided by comparisons and
+//   select, never by Inf arithmetic inside a polynomial;
+// - arguments are clamped before range reduction, so every intermediate is finite for every input
+//   (NaN included) and k stays a small integer: select computes both sides, and backends convert
+//   k to an integer, which is undefined on GPUs when out of range;
+// - results are scaled with ldexp, which rounds once, so subnormal results come out right.
+
+import {
+  abs,
+  add,
+  and,
+  div,
+  eq,
+  ge,
+  gt,
+  ilogb,
+  isnan,
+  ldexp,
+  le,
+  lt,
+  mul,
+  neg,
+  round,
+  select,
+  sub,
+  topologicalOrder,
+  type Expr,
+  type F,
+  type Kernel,
+} from "./ir.js";
+
+// ln2 = LN2_HI + LN2_LO (Cody–Waite). LN2_HI = 0x3f317200 has 15 significant bits, so k * LN2_HI
+// is exact for |k| < 2^9 (here |k| <= 150); LN2_LO = fround(ln2 - LN2_HI) leaves an error of
+// 2^-44 per unit of k.
+const LN2_HI = 0.693145751953125;
+const LN2_LO = 1.428606765330187e-6;
+const LOG2E = 1.4426950216293335;
+const FLT_MAX = 3.4028234663852886e38;
+// Constants are float32 values, as every backend holds them (the CPU emulation does not round
+// them, so a float64 constant would make it disagree with the GPU).
+const SQRT2 = 1.4142135381698608;
+const SQRT_HALF_M1 = -0.2928932309150696; // sqrt(2)/2 - 1
+const SQRT2_M1 = 0.4142135679721832; // sqrt(2) - 1
+
+/** The least float32 whose exp (and expm1) rounds to +Inf, and the float32 just below it. */
+const EXP_OVERFLOW = 88.72283935546875;
+const EXP_MAX = 88.72283172607422;
+/** The least float32 whose exp rounds to a nonzero value (2^-149); below it exp is +0. */
+const EXP_UNDERFLOW = -103.97207641601562;
+/** expm1 rounds to -1 from -17.32868 down; -18 keeps k = round(x * log2e) >= -26. */
+const EXPM1_MIN = -18;
+/** Below these |x|, expm1(x) and log1p(x) round to x itself (x^2/2 is under half an ULP). */
+const EXPM1_TINY = 2 ** -25;
+const LOG1P_TINY = 2 ** -24;
+
+/**
+ * Minimax fit (float32 coefficients) of P(r) = (expm1(r) - r) / r^2 on |r| <= 0.35, so that
+ * expm1(r) = r + r^2 P(r). Relative error of P, coefficient rounding included: 1.1e-8 (2^-26.5);
+ * as r^2 P is at most a fifth of expm1(r), that is under 2^-28 of the result.
+ */
+const EXPM1_POLY = [
+  0.5, 0.1666666716337204, 0.041666459292173386, 0.008333361707627773, 0.0013934486778452992,
+  0.00019858127052430063,
+];
+
+/**
+ * Minimax fit (float32 coefficients) of Q(z) = (2 atanh(s) - 2s) / s^3, z = s^2 in [0, 0.02944]
+ * (|s| <= 3 - 2 sqrt(2), the range of s = f / (2 + f) for f in [sqrt(2)/2 - 1, sqrt(2) - 1]), so
+ * log(1 + f) = 2s + s R with R = z Q(z). Relative error of Q: 3.0e-7 (2^-21.7); s R is at most
+ * 1% of the result, so that is under 2^-28 of the result.
+ */
+const LOG1P_POLY = [0.6666668653488159, 0.3998876214027405, 0.29580608010292053];
+
+const horner = (x: F, coefficients: readonly number[]): F =>
+  coefficients.reduceRight<F | number>((acc, c) => add(mul(acc, x), c), 0) as F;
+
+/** x limited to [lo, hi]; NaN gives lo, so what is computed from it stays finite. */
+const clamp = (x: F, lo: number, hi: number): F => select(ge(x, lo), select(le(x, hi), x, hi), lo);
+
+/**
+ * x = k ln2 + r with r = hi - lo, |r| <= 0.35, for |x| <= 104. hi is exact (x and k LN2_HI
+ * agree in their leading bits) and is kept apart from lo so that r is never rounded in the sum
+ * that forms the result; q = r^2 P(r) uses the rounded r, which only moves it by r * 2^-26.
+ */
+function reduce(x: F): { k: F; hi: F; qlo: F } {
+  const k = round(mul(x, LOG2E));
+  const hi = sub(x, mul(k, LN2_HI));
+  const lo = mul(k, LN2_LO);
+  const r = sub(hi, lo);
+  const q = mul(mul(r, r), horner(r, EXPM1_POLY));
+  return { k, hi, qlo: sub(q, lo) };
+}
+
+/**
+ * exp(x) in float32: 2^k (1 + (hi + (q - lo))). Only the final 1 + ... rounds at the result's
+ * scale (0.5 ULP); hi + (q - lo) rounds at |r| <= 0.35 (0.25 ULP at most), and the polynomial and
+ * ln2 split add under 0.05 ULP, so the error is below 0.8 ULP, plus ldexp's one rounding for
+ * subnormal results.
+ */
+export function exp32(x: F): F {
+  const { k, hi, qlo } = reduce(clamp(x, EXP_UNDERFLOW, EXP_MAX));
+  const core = ldexp(add(1, add(hi, qlo)), k);
+  return select(
+    isnan(x),
+    x,
+    select(ge(x, EXP_OVERFLOW), Infinity, select(lt(x, EXP_UNDERFLOW), 0, core)),
+  );
+}
+
+/**
+ * expm1(x) in float32, from expm1(x) = 2^k (t + expm1(r)), t = 1 - 2^-k, chosen so that the sum
+ * rounded at the result's scale starts from exact terms:
+ * - -1 <= k <= 24: t is exact, and t + hi holds most of the value, so (t + hi) + (q - lo) rounds
+ *   twice at the result's scale (k = 0 gives x + q, with no cancellation for small x);
+ * - k >= 25: t would round, so its 2^-k goes into the small term: 1 + (hi + ((q - lo) - 2^-k));
+ * - k <= -2: 2^k e^r <= 0.36 is computed as for exp, then 1 is subtracted.
+ */
+export function expm1F32(x: F): F {
+  const { k, hi, qlo } = reduce(clamp(x, EXPM1_MIN, EXP_MAX));
+  const twoToMinusK = ldexp(1, neg(k));
+  const near = ldexp(add(add(sub(1, twoToMinusK), hi), qlo), k);
+  const scaled = ldexp(add(1, add(hi, sub(qlo, select(gt(k, 0), twoToMinusK, 0)))), k);
+  const far = select(lt(k, 0), sub(scaled, 1), scaled);
+  const core = select(and(ge(k, -1), le(k, 24)), near, far);
+  return select(
+    isnan(x),
+    x,
+    select(
+      ge(x, EXP_OVERFLOW),
+      Infinity,
+      select(lt(x, EXPM1_MIN), -1, select(lt(abs(x), EXPM1_TINY), x, core)),
+    ),
+  );
+}
+
+/**
+ * log1p(x) in float32, after fdlibm: log1p(x) = k ln2 + log(1 + f) + c / u, where
+ * - for x in (sqrt(2)/2 - 1, sqrt(2) - 1): k = 0, f = x, c = 0 (1 + x is never rounded);
+ * - otherwise u = 1 + x (rounded), 2^k = the power of two that puts m = u 2^-k in
+ *   [sqrt(2)/2, sqrt(2)), f = m - 1 (exact), and c = (1 + x) - u, exact in both forms below, so
+ *   c / u corrects the rounding of u to first order;
+ * - log(1 + f) = f - f^2/2 + s (f^2/2 + R), s = f / (2 + f), the same as 2 atanh(s) but with the
+ *   division only in the term s (...), at most 5% of the result, so a loose GPU division adds
+ *   under 0.15 ULP.
+ */
+export function log1pF32(x: F): F {
+  // -1 < x <= FLT_MAX; other inputs are answered below and computed as 0, which is safe.
+  const xs = select(and(gt(x, -1), le(x, FLT_MAX)), x, 0);
+  const direct = and(gt(xs, SQRT_HALF_M1), lt(xs, SQRT2_M1));
+  const u = add(1, xs); // in [2^-24, FLT_MAX]: finite and nonzero, as ilogb needs
+  const e = ilogb(u);
+  const kWide = select(ge(ldexp(u, neg(e)), SQRT2), add(e, 1), e);
+  // Both forms give c exactly: for x >= 1, u - x is exact (Sterbenz: x <= u <= 2x); for x < 1,
+  // u - 1 is (Sterbenz for u >= 1/2; below, u = 1 + x was exact).
+  const c = select(ge(xs, 1), sub(1, sub(u, xs)), sub(xs, sub(u, 1)));
+  const f = select(direct, xs, sub(ldexp(u, neg(kWide)), 1));
+  const k = select(direct, 0, kWide);
+  const correction = select(direct, 0, div(c, u));
+  const halfSquare = mul(mul(0.5, f), f);
+  const s = div(f, add(2, f));
+  const z = mul(s, s);
+  const r = mul(z, horner(z, LOG1P_POLY));
+  // k LN2_HI is exact (|k| <= 128) and added last; the terms inside are ordered small to large.
+  const tail = add(mul(s, add(halfSquare, r)), add(mul(k, LN2_LO), correction));
+  const core = sub(mul(k, LN2_HI), sub(sub(halfSquare, tail), f));
+  return select(
+    isnan(x),
+    x,
+    select(
+      lt(x, -1),
+      NaN,
+      select(
+        eq(x, -1),
+        -Infinity,
+        select(gt(x, FLT_MAX), Infinity, select(lt(abs(x), LOG1P_TINY), x, core)),
+      ),
+    ),
+  );
+}
+
+const EXPANSIONS: Partial<Record<Expr["op"], (x: F) => F>> = {
+  exp: exp32,
+  expm1: expm1F32,
+  log1p: log1pF32,
+};
+
+/**
+ * Rewrites every exp, expm1 and log1p node of the DAG into float32 polynomial code; shared nodes
+ * stay shared (each node is rewritten once, memoized by identity), and a DAG with nothing to
+ * expand is returned as is.
+ */
+export function expandTranscendentals(body: F): F {
+  const rewritten = new Map<Expr, Expr>();
+  for (const expr of topologicalOrder(body)) {
+    const operands = expr.operands.map((operand) => rewritten.get(operand)!);
+    const expand = EXPANSIONS[expr.op];
+    let result: Expr;
+    if (expand !== undefined) result = expand(operands[0] as F);
+    else if (operands.every((operand, i) => operand === expr.operands[i])) result = expr;
+    else result = Object.freeze({ ...expr, operands });
+    rewritten.set(expr, result);
+  }
+  return rewritten.get(body) as F;
+}
+
+/** The same kernel with its body expanded; the id is unchanged. */
+export function expandKernel(kernel: Kernel): Kernel {
+  return { ...kernel, body: expandTranscendentals(kernel.body) };
+}
