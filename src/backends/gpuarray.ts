@@ -5,6 +5,12 @@ import { NDArray } from "../host/ndarray.js";
 import type { Backend, DeviceBuffer } from "./backend.js";
 import { currentBackend } from "./registry.js";
 
+// Returns the buffer of an array that was dropped without dispose() to its backend's pool, so a
+// loop that never disposes (a module's outputs, say) does not grow device memory without bound.
+const collector = new FinalizationRegistry<{ backend: Backend; buffer: DeviceBuffer }>(
+  ({ backend, buffer }) => backend.release(buffer),
+);
+
 /**
  * A tensor in a backend's memory, as PuzzleLib's GPUArray: shape, dtype and a buffer, no math.
  * Read it back with `await array.get()`; free its memory with `dispose()`.
@@ -23,6 +29,7 @@ export class GPUArray {
     this.shape = Object.freeze([...shape]);
     this.dtype = buffer.dtype;
     this.size = buffer.size;
+    collector.register(this, { backend, buffer }, this);
   }
 
   get nbytes(): number {
@@ -52,6 +59,7 @@ export class GPUArray {
   /** Frees the backend memory. Later use of the array throws; disposing twice is harmless. */
   dispose(): void {
     if (this.storage === null) return;
+    collector.unregister(this);
     this.backend.release(this.storage);
     this.storage = null;
   }

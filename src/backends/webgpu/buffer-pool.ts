@@ -9,6 +9,7 @@ const DEFAULT_CAP = 256 * 1024 * 1024;
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private parked = 0;
+  private made = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -20,6 +21,11 @@ export class BufferPool {
     return this.parked;
   }
 
+  /** How many buffers this pool has created: flat once a workload's sizes have been seen. */
+  get created(): number {
+    return this.made;
+  }
+
   /** A buffer of at least `bytes` bytes. */
   acquire(bytes: number): GPUBuffer {
     const bucket = bucketOf(bytes, this.device.limits.maxBufferSize);
@@ -28,6 +34,7 @@ export class BufferPool {
       this.parked -= bucket;
       return reused;
     }
+    this.made++;
     return this.device.createBuffer({ size: bucket, usage: this.usage });
   }
 

@@ -57,9 +57,13 @@ export class WebGpuBackend implements Backend {
     });
   }
 
-  /** Bytes currently parked in the pools, for tests and `puzzlelib info`. */
-  get pooledBytes(): number {
-    return this.storage.pooledBytes + this.readback.pooledBytes;
+  /** Pool and cache sizes, for tests and `puzzlelib info`. */
+  get stats(): { pooledBytes: number; buffersCreated: number; pipelines: number } {
+    return {
+      pooledBytes: this.storage.pooledBytes + this.readback.pooledBytes,
+      buffersCreated: this.storage.created + this.readback.created,
+      pipelines: this.pipelines.size,
+    };
   }
 
   allocate(dtype: DType, size: number): WebGpuBuffer {

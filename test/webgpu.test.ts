@@ -1,0 +1,98 @@
+// What only the webgpu backend has: pooled memory, cached pipelines, two-dimensional dispatch.
+// The shared suites (module, numerics) already run on it; this file adds its own properties.
+
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { Activation, getBackend, gpuarray, GPUArray, np, setBackend, slice } from "../src/index.js";
+import type { WebGpuBackend } from "../src/backends/webgpu/webgpu-backend.js";
+import { BACKENDS_UNDER_TEST, useBackend } from "./backends.js";
+
+if (BACKENDS_UNDER_TEST.includes("webgpu")) {
+  describe("webgpu backend", () => {
+    let backend: WebGpuBackend;
+    before(async () => {
+      await useBackend("webgpu");
+      backend = gpuarray.zeros([1]).backend as WebGpuBackend;
+    });
+
+    it("keeps its memory bounded over 10,000 forward and backward steps", async () => {
+      const act = new Activation("sigmoid");
+      const x = gpuarray.toGpu(np.random.randn(1000).astype("float32"));
+      const g = gpuarray.toGpu(np.random.randn(1000).astype("float32"));
+      const step = (): void => {
+        act.forward(x);
+        act.backward(g);
+        // Outputs are dropped as a training loop drops them: disposed here, half of the time,
+        // and otherwise left to the garbage collector, which returns them to the pool.
+      };
+      for (let i = 0; i < 100; i++) step();
+      await act.grad!.get();
+      const warm = backend.stats;
+      for (let i = 0; i < 10_000; i++) {
+        step();
+        if (i % 2 === 0) {
+          act.data!.dispose();
+          act.grad!.dispose();
+        }
+      }
+      const y = await act.forward(x).get();
+      const after = backend.stats;
+      assert.ok(Number.isFinite(y.item(0)));
+      assert.ok(after.pooledBytes <= 256 * 1024 * 1024, `pool holds ${after.pooledBytes} bytes`);
+      // Every disposed output goes back to the pool, so buffers are made only for the arrays
+      // the collector has not returned yet: far fewer than the 20,000 outputs.
+      const made = after.buffersCreated - warm.buffersCreated;
+      assert.ok(made < 10_000, `${made} buffers created over 10,000 steps`);
+      assert.equal(after.pipelines, warm.pipelines, "no pipeline compiled after the first call");
+    });
+
+    it("compiles one pipeline per kernel, dtype and variant, whatever the args or sizes", async () => {
+      const before = backend.stats.pipelines;
+      for (const size of [1, 7, 1000]) {
+        for (const alpha of [0.1, 0.2, 0.3]) {
+          const act = new Activation("elu", { args: [alpha] });
+          await act.forward(gpuarray.toGpu(np.random.randn(size).astype("float32"))).get();
+        }
+      }
+      assert.equal(backend.stats.pipelines - before, 1);
+    });
+
+    it("dispatches more than 65,535 workgroups in two dimensions", async () => {
+      const size = 65_535 * 256 + 1001;
+      const values = new Float32Array(size);
+      for (let i = 0; i < size; i++) values[i] = (i % 7) - 3;
+      const x = gpuarray.toGpu(np.array(values));
+      const y = await new Activation("relu", { slc: slice(null, null, -1) }).forward(x).get();
+      for (const i of [0, 1, 65_535 * 256 - 1, 65_535 * 256, size - 2, size - 1]) {
+        assert.equal(y.item(i), Math.max(0, (i % 7) - 3), `element ${i}`);
+      }
+      x.dispose();
+    });
+
+    it("reads and writes odd-length float16 tensors, packed two to a word", async () => {
+      const act = new Activation("relu", { slc: slice(1, null, 2), inplace: true });
+      act.calcMode("float16");
+      const x = gpuarray.toGpu(np.array([-1, -2, -3, 4, -5], "float16"));
+      assert.deepEqual(
+        Array.from((await act.forward(x).get()).toArray() as number[]),
+        [-1, 0, -3, 4, -5],
+      );
+      assert.equal(x.nbytes, 10);
+    });
+
+    it("keeps arrays on the backend they were made on", async () => {
+      await setBackend("cpu");
+      const onCpu = gpuarray.toGpu(np.array([-1, 1], "float32"));
+      await setBackend("webgpu");
+      const y = new Activation("relu").forward(onCpu);
+      assert.equal(y.backend.name, "cpu");
+      assert.ok(gpuarray.zeros([2]) instanceof GPUArray);
+      assert.equal(gpuarray.zeros([2]).backend.name, "webgpu");
+      await assert.rejects(
+        setBackend("nope" as never),
+        /unknown backend "nope"; available: cpu, webgpu/,
+      );
+      assert.equal(getBackend(), "webgpu");
+    });
+  });
+}
