@@ -31,7 +31,7 @@ export class WebGpuBackend implements Backend {
   private readonly readback: BufferPool;
   private readonly uniforms: GPUBuffer;
   private lost: string | null = null;
-  private firstError: string | null = null;
+  private pendingError: string | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -53,7 +53,7 @@ export class WebGpuBackend implements Backend {
       this.lost = info.message || info.reason || "device lost";
     });
     device.addEventListener("uncapturederror", (event) => {
-      this.firstError ??= (event as GPUUncapturedErrorEvent).error.message;
+      this.pendingError ??= (event as GPUUncapturedErrorEvent).error.message;
     });
   }
 
@@ -184,7 +184,12 @@ export class WebGpuBackend implements Backend {
 
   private checkHealthy(): void {
     if (this.lost !== null) throw new BackendError(`webgpu: the device was lost: ${this.lost}`);
-    if (this.firstError !== null) throw new BackendError(`webgpu: ${this.firstError}`);
+    // Errors arrive asynchronously; each is reported once, by the next call that checks.
+    const error = this.pendingError;
+    if (error !== null) {
+      this.pendingError = null;
+      throw new BackendError(`webgpu: ${error}`);
+    }
   }
 }
 

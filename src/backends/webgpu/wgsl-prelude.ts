@@ -2,9 +2,12 @@
 // implementation assume there is no NaN or Inf and flush subnormals (SwiftShader flushes both
 // operands and results, and folds NaN comparisons), so:
 // - comparisons, select, neg, abs and copysign work on the bit patterns;
-// - add, sub, mul and div take the hardware result when no subnormal is involved, and otherwise
-//   redo the operation with significands and exponents held apart, then build the subnormal result
-//   with integer rounding (to nearest, ties to even);
+// - kernels compute with the hardware's add, sub, mul and div and flag, per element, any operation
+//   where a subnormal was involved or may have been flushed (lost_*); a flagged element is computed
+//   again by an interpreter of the same IR (wgsl-renderer.ts) whose f_add, f_sub, f_mul and f_div
+//   redo such operations with significands and exponents held apart and build the subnormal result
+//   with integer rounding (to nearest, ties to even). Inlining those exact helpers at every
+//   operation instead made SwiftShader take up to 50 s to compile one kernel;
 // - float16 is converted with integer code too: pack2x16float is undefined out of range and
 //   unpack2x16float may flush half subnormals.
 
@@ -22,18 +25,19 @@ fn mag(a: f32) -> u32 { return bitcast<u32>(a) & MAGNITUDE; }
 fn is_nan(a: f32) -> bool { return mag(a) > INFINITY_BITS; }
 fn is_finite(a: f32) -> bool { return mag(a) < INFINITY_BITS; }
 // Nonzero and below the smallest normal: the values flushing hardware loses.
-fn is_tiny(a: f32) -> bool { return mag(a) != 0u && mag(a) < SMALLEST_NORMAL_BITS; }
+fn is_tiny(a: f32) -> bool { return mag(a) - 1u < SMALLEST_NORMAL_BITS - 1u; } // wraps for 0
 
 // An integer that orders like the float (NaN excluded) with -0 == +0.
 fn order_key(a: f32) -> i32 {
   let b = bitcast<i32>(a);
   return select(b, -(b & 0x7fffffff), b < 0);
 }
-fn f_lt(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b) && order_key(a) < order_key(b); }
-fn f_le(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b) && order_key(a) <= order_key(b); }
+fn ordered(a: f32, b: f32) -> bool { return max(mag(a), mag(b)) <= INFINITY_BITS; }
+fn f_lt(a: f32, b: f32) -> bool { return ordered(a, b) & (order_key(a) < order_key(b)); }
+fn f_le(a: f32, b: f32) -> bool { return ordered(a, b) & (order_key(a) <= order_key(b)); }
 fn f_gt(a: f32, b: f32) -> bool { return f_lt(b, a); }
 fn f_ge(a: f32, b: f32) -> bool { return f_le(b, a); }
-fn f_eq(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b) && order_key(a) == order_key(b); }
+fn f_eq(a: f32, b: f32) -> bool { return ordered(a, b) & (order_key(a) == order_key(b)); }
 
 fn f_select(c: bool, a: f32, b: f32) -> f32 {
   return bitcast<f32>(select(bitcast<u32>(b), bitcast<u32>(a), c));
@@ -143,6 +147,24 @@ fn f_add(a: f32, b: f32) -> f32 {
 }
 
 fn f_sub(a: f32, b: f32) -> f32 { return f_add(a, f_neg(b)); }
+
+// The checks below use the non-short-circuit & and |: && and || become branches, and branches made
+// SwiftShader's shader compiler several times slower.
+// Whether the hardware result of an operation may differ from IEEE's because of a subnormal: an
+// operand is subnormal (it may have been read as 0) or the result fell below the smallest normal
+// (it may have been flushed) without being an exact zero.
+fn lost_mul(a: f32, b: f32, p: f32) -> bool {
+  return is_tiny(a) | is_tiny(b) | ((mag(p) < SMALLEST_NORMAL_BITS) & (mag(a) != 0u) & (mag(b) != 0u));
+}
+fn lost_div(a: f32, b: f32, q: f32) -> bool {
+  return is_tiny(a) | is_tiny(b) | ((mag(q) < SMALLEST_NORMAL_BITS) & (mag(a) != 0u));
+}
+fn lost_add(a: f32, b: f32, s: f32) -> bool {
+  let cancels = bitcast<u32>(a) == (bitcast<u32>(b) ^ SIGN);
+  let zero_or_tiny = mag(s) < SMALLEST_NORMAL_BITS;
+  return is_tiny(a) | is_tiny(b) | (zero_or_tiny & ((mag(a) | mag(b)) != 0u) & !cancels);
+}
+fn lost_sub(a: f32, b: f32, s: f32) -> bool { return lost_add(a, f_neg(b), s); }
 
 fn half_to_f32(h: u32) -> f32 {
   let sign = (h & 0x8000u) << 16u;

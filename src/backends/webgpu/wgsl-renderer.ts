@@ -1,9 +1,21 @@
-// Lowers a kernel's IR to a WGSL compute shader. The body becomes one function of the inputs and
-// parameters, with one `let` per DAG node; the entry point handles storage (float32, or float16
-// packed two to a u32), slices, pass-through and in-place binding.
+// Lowers a kernel's IR to a WGSL compute shader, in two forms of the same IR:
+// - `body`: straight-line code, one `let` per DAG node, with the hardware's add, sub, mul and div;
+//   it also reports whether any of those may have met a subnormal (see wgsl-prelude.ts);
+// - `interpret`: a loop over the IR as a table of instructions, with exact helpers for every op,
+//   which recomputes the (rare) float32 elements `body` flagged. Its code size does not grow with
+//   the kernel, which keeps shader compilation short.
+// The entry point handles storage (float32, or float16 packed two to a u32), slices, pass-through
+// and in-place binding.
 
 import { expandKernel } from "../../ops/libm.js";
-import { topologicalOrder, type ComputeOp, type Expr, type Kernel } from "../../ops/ir.js";
+import {
+  OPS,
+  topologicalOrder,
+  type ComputeOp,
+  type Expr,
+  type IrOp,
+  type Kernel,
+} from "../../ops/ir.js";
 import { WGSL_PRELUDE } from "./wgsl-prelude.js";
 
 export const WORKGROUP_SIZE = 256;
@@ -21,8 +33,8 @@ const UNEXPANDED: Lowering = () => {
   throw new Error("exp, expm1 and log1p must be expanded (src/ops/libm.ts) before WGSL lowering");
 };
 
-/** The WGSL meaning of every op; the helpers live in wgsl-prelude.ts. */
-const LOWERINGS: Record<ComputeOp, Lowering> = {
+/** The exact WGSL meaning of every op; the helpers live in wgsl-prelude.ts. */
+const EXACT: Record<ComputeOp, Lowering> = {
   neg: call("f_neg"),
   abs: call("f_abs"),
   exp: UNEXPANDED,
@@ -42,34 +54,53 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   ge: call("f_ge"),
   eq: call("f_eq"),
   isnan: call("is_nan"),
-  and: ([a, b]) => `(${a} && ${b})`,
-  or: ([a, b]) => `(${a} || ${b})`,
+  and: ([a, b]) => `(${a} & ${b})`,
+  or: ([a, b]) => `(${a} | ${b})`,
   not: ([a]) => `(!${a})`,
   select: call("f_select"),
 };
 
-/**
- * A float constant by its bits: exact for every value, subnormals included. Inf and NaN go
- * through from_bits, since a constant expression that evaluates to them is a WGSL error.
- */
-function constant(value: number): string {
-  const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  const hex = `0x${bits.toString(16).padStart(8, "0")}u`;
-  return Number.isFinite(value) ? `bitcast<f32>(${hex})` : `from_bits(${hex})`;
+/** The ops `body` computes with the hardware, flagging results a subnormal may have spoiled. */
+const HARDWARE: Partial<Record<ComputeOp, { symbol: string; check: string }>> = {
+  add: { symbol: "+", check: "lost_add" },
+  sub: { symbol: "-", check: "lost_sub" },
+  mul: { symbol: "*", check: "lost_mul" },
+  div: { symbol: "/", check: "lost_div" },
+};
+
+/** A float constant by its bits: exact for every value, subnormals included. */
+function constantBits(value: number): number {
+  return new Uint32Array(new Float32Array([value]).buffer)[0]!;
 }
 
-/** The element function: `fn body(v0: f32, ...) -> f32`, inputs in kernel.inputs order. */
+const hex = (bits: number): string => `0x${bits.toString(16).padStart(8, "0")}u`;
+
+// Inf and NaN go through from_bits: a constant expression that evaluates to them is a WGSL error.
+const constant = (value: number): string =>
+  Number.isFinite(value)
+    ? `bitcast<f32>(${hex(constantBits(value))})`
+    : `from_bits(${hex(constantBits(value))})`;
+
+const paramRef = (index: string | number): string =>
+  typeof index === "number"
+    ? `L.params[${index >> 2}][${index & 3}]`
+    : `L.params[${index} >> 2u][${index} & 3u]`;
+
+/** `fn body(v0: f32, ...) -> Result`: the value and whether `interpret` must redo it. */
 function renderBody(kernel: Kernel): string {
   const order = topologicalOrder(kernel.body);
   const names = new Map<Expr, string>();
   const lines: string[] = [];
+  const checks: string[] = [];
   order.forEach((expr, i) => {
     switch (expr.op) {
       case "input":
         names.set(expr, `v${kernel.inputs.indexOf(expr.input!)}`);
+        checks.push(`is_tiny(v${kernel.inputs.indexOf(expr.input!)})`);
         return;
       case "param":
-        names.set(expr, `L.params[${expr.index! >> 2}][${expr.index! & 3}]`);
+        names.set(expr, paramRef(expr.index!));
+        checks.push(`is_tiny(${paramRef(expr.index!)})`);
         return;
       case "const":
         names.set(expr, constant(expr.value!));
@@ -77,13 +108,92 @@ function renderBody(kernel: Kernel): string {
       default: {
         const name = `t${i}`;
         const operands = expr.operands.map((o) => names.get(o)!);
-        lines.push(`  let ${name} = ${LOWERINGS[expr.op](operands)};`);
+        const hardware = HARDWARE[expr.op];
+        if (hardware === undefined) {
+          lines.push(`  let ${name} = ${EXACT[expr.op](operands)};`);
+        } else {
+          lines.push(`  let ${name} = ${operands[0]} ${hardware.symbol} ${operands[1]};`);
+          checks.push(`${hardware.check}(${operands[0]}, ${operands[1]}, ${name})`);
+        }
         names.set(expr, name);
       }
     }
   });
   const parameters = kernel.inputs.map((_, i) => `v${i}: f32`).join(", ");
-  return `fn body(${parameters}) -> f32 {\n${lines.join("\n")}\n  return ${names.get(kernel.body)};\n}`;
+  // Without hardware arithmetic every op is exact already, subnormal inputs included.
+  const lost = needsInterpreter(kernel) ? checks.join(" |\n    ") : "false";
+  return `fn body(${parameters}) -> Result {
+${lines.join("\n")}
+  let lost = ${lost};
+  return Result(${names.get(kernel.body)}, lost);
+}`;
+}
+
+function needsInterpreter(kernel: Kernel): boolean {
+  return topologicalOrder(kernel.body).some((expr) => expr.op in HARDWARE);
+}
+
+// Instruction codes of the interpreter: leaves first, then every compute op in OPS order.
+const LEAVES = ["input", "param", "const"] as const;
+const CODES = new Map<IrOp, number>(
+  [...LEAVES, ...(Object.keys(OPS) as IrOp[]).filter((op) => !LEAVES.includes(op as never))].map(
+    (op, i) => [op, i],
+  ),
+);
+
+/** `fn interpret(v0: f32, ...) -> f32`: the kernel as data, evaluated with the exact helpers. */
+function renderInterpreter(kernel: Kernel): string {
+  const order = topologicalOrder(kernel.body);
+  const register = new Map<Expr, number>(order.map((expr, i) => [expr, i]));
+  const program = order.map((expr) => {
+    const operands = expr.operands.map((o) => register.get(o)!);
+    const [a = 0, b = 0, c = 0] =
+      expr.op === "input"
+        ? [kernel.inputs.indexOf(expr.input!)]
+        : expr.op === "param"
+          ? [expr.index!]
+          : expr.op === "const"
+            ? [constantBits(expr.value!)]
+            : operands;
+    return `vec4u(${CODES.get(expr.op)}u, ${hex(a)}, ${hex(b)}, ${hex(c)})`;
+  });
+  const inputs = kernel.inputs.map((_, i) => `v${i}`);
+  const cases = [...CODES].map(([op, code]) => {
+    let value: string;
+    if (op === "input") {
+      value = `bitcast<u32>(${inputs.length === 1 ? "v0" : `select(v0, v1, i.y == 1u)`})`;
+    } else if (op === "param") {
+      value = `bitcast<u32>(${paramRef("i.y")})`;
+    } else if (op === "const") {
+      value = "i.y";
+    } else {
+      const spec = OPS[op];
+      const operands = spec.operands.map((kind, k) => {
+        const reg = `r[i.${"yzw"[k]}]`;
+        return kind === "f" ? `bitcast<f32>(${reg})` : `(${reg} != 0u)`;
+      });
+      const result = EXACT[op as ComputeOp];
+      if (result === UNEXPANDED) return "";
+      const expression = result(operands);
+      value = spec.result === "f" ? `bitcast<u32>(${expression})` : `select(0u, 1u, ${expression})`;
+    }
+    return `      case ${code}u: { r[pc] = ${value}; }`;
+  });
+  return `const PROGRAM = array<vec4u, ${program.length}>(
+  ${program.join(",\n  ")}
+);
+
+fn interpret(${inputs.map((v) => `${v}: f32`).join(", ")}) -> f32 {
+  var r: array<u32, ${program.length}>;
+  for (var pc = 0u; pc < ${program.length}u; pc++) {
+    let i = PROGRAM[pc];
+    switch i.x {
+${cases.filter(Boolean).join("\n")}
+      default: {}
+    }
+  }
+  return bitcast<f32>(r[${program.length - 1}u]);
+}`;
 }
 
 export interface WgslVariant {
@@ -111,21 +221,25 @@ export function renderWgsl(kernel: Kernel, variant: WgslVariant): string {
     return `in${i}`;
   });
   const loads = sources.map((source, i) => `  let w${i} = ${source}[unit];`).join("\n");
-  const store =
-    variant.dtype === "float32" ? storeFloat32(kernel, variant) : storeFloat16(kernel, variant);
+  const float32 = variant.dtype === "float32";
+  const store = float32 ? storeFloat32(expanded, variant) : storeFloat16(expanded, variant);
   return `${WGSL_PRELUDE}
 struct Launch { size: u32, units: u32, start: i32, step: i32, count: u32, params: array<vec4f, 2> }
 @group(0) @binding(0) var<uniform> L: Launch;
 ${bindings.join("\n")}
 
+struct Result { value: f32, lost: bool }
+
 // Python's slice: element i is computed when i = start + k * step for some 0 <= k < count.
 fn in_slice(i: u32) -> bool {
   let offset = i32(i) - L.start;
   let k = offset / L.step;
-  return offset % L.step == 0 && k >= 0 && u32(k) < L.count;
+  return (offset % L.step == 0) & (k >= 0) & (u32(k) < L.count);
 }
 
 ${renderBody(expanded)}
+
+${float32 && needsInterpreter(expanded) ? renderInterpreter(expanded) : ""}
 
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
@@ -142,16 +256,21 @@ ${store}
 function storeFloat32(kernel: Kernel, variant: WgslVariant): string {
   const args = kernel.inputs.map((_, i) => `w${i}`).join(", ");
   const keep = variant.sliced ? "in_slice(unit)" : "true";
-  return `  out[unit] = f_select(${keep}, body(${args}), w0);`;
+  const redo = needsInterpreter(kernel) ? `\n  if (fast.lost) { value = interpret(${args}); }` : "";
+  return `  let fast = body(${args});
+  var value = fast.value;${redo}
+  out[unit] = f_select(${keep}, value, w0);`;
 }
 
+// float16 needs no interpreter: flushing a float32 subnormal moves a value by less than 2^-126,
+// far below a half's smallest step (2^-24), and halves themselves are never float32 subnormals.
 function storeFloat16(kernel: Kernel, variant: WgslVariant): string {
   const half = (lane: "lo" | "hi"): string => {
     const shift = lane === "lo" ? "" : " >> 16u";
     const args = kernel.inputs.map((_, i) => `half_to_f32((w${i}${shift}) & 0xffffu)`).join(", ");
     const index = lane === "lo" ? "2u * unit" : "2u * unit + 1u";
-    const keep = variant.sliced ? `in_slice(${index}) && ${index} < L.size` : `${index} < L.size`;
-    return `  let ${lane} = select((w0${shift}) & 0xffffu, f32_to_half(body(${args})), ${keep});`;
+    const keep = variant.sliced ? `in_slice(${index}) & (${index} < L.size)` : `${index} < L.size`;
+    return `  let ${lane} = select((w0${shift}) & 0xffffu, f32_to_half(body(${args}).value), ${keep});`;
   };
   return `${half("lo")}\n${half("hi")}\n  out[unit] = lo | (hi << 16u);`;
 }
