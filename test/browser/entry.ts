@@ -19,7 +19,6 @@ import type {
   CaseJob,
   CaseResult,
   Job,
-  PageReport,
   SliceJob,
   SliceResult,
   TestDtype,
@@ -86,12 +85,14 @@ async function runSliced(job: SliceJob): Promise<SliceResult> {
 }
 
 async function runBackend(backend: BackendName, job: Job): Promise<BackendRun> {
+  const started = performance.now();
   try {
     await setBackend(backend);
   } catch (error) {
     return {
       backend,
       startError: error instanceof Error ? error.message : String(error),
+      ms: performance.now() - started,
       active: getBackend(),
       runError: null,
       example: null,
@@ -101,7 +102,7 @@ async function runBackend(backend: BackendName, job: Job): Promise<BackendRun> {
   }
   const active = getBackend();
   let example: BackendRun["example"] = null;
-  const cases: CaseResult[] = [];
+  const cases: (CaseResult | null)[] = [];
   let sliced: SliceResult | null = null;
   let runError: string | null = null;
   try {
@@ -111,12 +112,13 @@ async function runBackend(backend: BackendName, job: Job): Promise<BackendRun> {
     const data = gpuarray.toGpu(np.random.randint(-10, 10, [h, w]).astype("float32"));
     const act = new Activation("relu");
     example = { data: String(await data.get()), relu: String(await act.forward(data).get()) };
-    for (const c of job.cases) cases.push(await runCase(c));
+    for (const c of job.cases) cases.push(c.backends.includes(backend) ? await runCase(c) : null);
     sliced = await runSliced(job.sliced);
   } catch (error) {
     runError = message(error);
   }
-  return { backend, startError: null, active, runError, example, cases, sliced };
+  const ms = performance.now() - started;
+  return { backend, startError: null, ms, active, runError, example, cases, sliced };
 }
 
 async function probeAdapter(): Promise<AdapterReport> {
@@ -139,18 +141,20 @@ async function probeAdapter(): Promise<AdapterReport> {
 }
 
 const api: BrowserApi = {
-  async run(job) {
-    const report: PageReport = {
+  async probe() {
+    return {
       userAgent: navigator.userAgent,
       secureContext: isSecureContext,
       gpu: await probeAdapter(),
-      runs: [],
     };
+  },
+  async run(job) {
+    const runs: BackendRun[] = [];
     for (const backend of Object.keys(ALL_BACKENDS) as BackendName[]) {
-      report.runs.push(await runBackend(backend, job));
+      runs.push(await runBackend(backend, job));
     }
     await setBackend("cpu");
-    return report;
+    return runs;
   },
 };
 

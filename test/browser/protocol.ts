@@ -8,6 +8,8 @@ export type TestDtype = "float32" | "float16";
 
 /** One activation, forward on x and backward on g (bit patterns of dtype). */
 export interface CaseJob {
+  /** The backends to run it on (it is skipped on the others). */
+  readonly backends: readonly BackendName[];
   readonly name: ActivationName;
   readonly args: readonly number[];
   readonly dtype: TestDtype;
@@ -47,12 +49,15 @@ export interface BackendRun {
   readonly backend: BackendName;
   /** null when setBackend succeeded, else its error message. */
   readonly startError: string | null;
+  /** Wall time in the page, setBackend included. */
+  readonly ms: number;
   /** getBackend() after setBackend. */
   readonly active: string;
   /** null when everything below ran, else the first error (with its stack). */
   readonly runError: string | null;
   readonly example: { readonly data: string; readonly relu: string } | null;
-  readonly cases: CaseResult[];
+  /** cases[i] answers job.cases[i]; null where the job skips this backend. */
+  readonly cases: (CaseResult | null)[];
   readonly sliced: SliceResult | null;
 }
 
@@ -71,14 +76,16 @@ export interface AdapterReport {
   readonly error: string | null;
 }
 
-export interface PageReport {
+export interface PageInfo {
   readonly userAgent: string;
   readonly secureContext: boolean;
   readonly gpu: AdapterReport;
-  readonly runs: BackendRun[];
 }
 
 /** What entry.ts puts on globalThis.puzzlelibBrowserTest. */
 export interface BrowserApi {
-  run(job: Job): Promise<PageReport>;
+  /** The page and its WebGPU adapter, before any backend starts. */
+  probe(): Promise<PageInfo>;
+  /** Every backend in turn; the current backend is cpu again afterwards. */
+  run(job: Job): Promise<BackendRun[]>;
 }

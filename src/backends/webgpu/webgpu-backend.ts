@@ -4,7 +4,15 @@ import type { Kernel } from "../../ops/ir.js";
 import type { Backend, DeviceBuffer, KernelLaunch } from "../backend.js";
 import { BufferPool } from "./buffer-pool.js";
 import { requestAdapter, type GpuSource } from "./gpu-loader.js";
-import { MAX_PARAMS, renderWgsl, WORKGROUP_SIZE, type WgslVariant } from "./wgsl-renderer.js";
+import {
+  MAX_PARAMS,
+  REDO_BINDING,
+  REDO_HEADER_WORDS,
+  REDO_LIST_BINDING,
+  renderWgsl,
+  WORKGROUP_SIZE,
+  type WgslVariant,
+} from "./wgsl-renderer.js";
 
 interface WebGpuBuffer extends DeviceBuffer {
   readonly gpu: GPUBuffer;
@@ -16,6 +24,12 @@ interface WebGpuBuffer extends DeviceBuffer {
 const UNIFORM_BYTES = 64;
 const MAX_GROUPS_PER_DIMENSION = 65535;
 
+/** A kernel variant's pipelines: `redo` exists when main may queue elements for the interpreter. */
+interface Pipelines {
+  readonly main: GPUComputePipeline;
+  readonly redo: GPUComputePipeline | null;
+}
+
 /** Storage bytes of a tensor: whole u32 words, since WGSL has no 16-bit storage without shader-f16. */
 function byteLengthOf(dtype: DType, size: number): number {
   const bytes = dtype === "float16" ? size * 2 : dtype === "float64" ? size * 8 : size * 4;
@@ -26,9 +40,10 @@ function byteLengthOf(dtype: DType, size: number): number {
 export class WebGpuBackend implements Backend {
   readonly name = "webgpu" as const;
   readonly adapterName: string;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, Pipelines>();
   private readonly storage: BufferPool;
   private readonly readback: BufferPool;
+  private readonly redoQueues: BufferPool;
   private readonly uniforms: GPUBuffer;
   private lost: string | null = null;
   private pendingError: string | null = null;
@@ -45,6 +60,7 @@ export class WebGpuBackend implements Backend {
     const usage = GPUBufferUsage;
     this.storage = new BufferPool(device, usage.STORAGE | usage.COPY_SRC | usage.COPY_DST);
     this.readback = new BufferPool(device, usage.MAP_READ | usage.COPY_DST);
+    this.redoQueues = new BufferPool(device, usage.STORAGE | usage.INDIRECT | usage.COPY_DST);
     this.uniforms = device.createBuffer({
       size: UNIFORM_BYTES,
       usage: usage.UNIFORM | usage.COPY_DST,
@@ -60,8 +76,9 @@ export class WebGpuBackend implements Backend {
   /** Pool and cache sizes, for tests and `puzzlelib info`. */
   get stats(): { pooledBytes: number; buffersCreated: number; pipelines: number } {
     return {
-      pooledBytes: this.storage.pooledBytes + this.readback.pooledBytes,
-      buffersCreated: this.storage.created + this.readback.created,
+      pooledBytes:
+        this.storage.pooledBytes + this.readback.pooledBytes + this.redoQueues.pooledBytes,
+      buffersCreated: this.storage.created + this.readback.created + this.redoQueues.created,
       pipelines: this.pipelines.size,
     };
   }
@@ -130,7 +147,7 @@ export class WebGpuBackend implements Backend {
       inplace: inputs[0] === output,
       sliced: slice.count < out.size,
     };
-    const pipeline = this.pipeline(kernel, variant);
+    const pipelines = this.pipeline(kernel, variant);
     const units = dtype === "float16" ? Math.ceil(out.size / 2) : out.size;
     if (units === 0) return;
 
@@ -142,44 +159,73 @@ export class WebGpuBackend implements Backend {
     // Queue order makes one uniform buffer enough: each dispatch sees the write made before it.
     this.device.queue.writeBuffer(this.uniforms, 0, launch);
 
-    const buffers = [out, ...inputs.filter((_, i) => !(i === 0 && variant.inplace))];
-    const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: this.uniforms } },
-        ...buffers.map((b, i) => ({
-          binding: i + 1,
-          resource: { buffer: (b as WebGpuBuffer).gpu, size: (b as WebGpuBuffer).byteLength },
-        })),
-      ],
-    });
+    const storage = [
+      out,
+      ...inputs.filter((_, i) => !(i === 0 && variant.inplace)),
+    ] as WebGpuBuffer[];
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.uniforms } },
+      ...storage.map((b, i) => ({
+        binding: i + 1,
+        resource: { buffer: b.gpu, size: b.byteLength },
+      })),
+    ];
     const groups = Math.ceil(units / WORKGROUP_SIZE);
     const groupsX = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX));
+    pass.setPipeline(pipelines.main);
+    let queue: GPUBuffer | null = null;
+    if (pipelines.redo !== null) {
+      // Elements main cannot compute exactly are queued here and computed by a second dispatch
+      // sized by main itself (indirect): [count, groups x, 1, 1, units...].
+      const bytes = (REDO_HEADER_WORDS + units) * 4;
+      queue = this.redoQueues.acquire(bytes);
+      this.device.queue.writeBuffer(queue, 0, new Uint32Array([0, 0, 1, 1]));
+      const queued = { buffer: queue, size: bytes };
+      pass.setBindGroup(
+        0,
+        this.bindGroup(pipelines.main, [...entries, { binding: REDO_BINDING, resource: queued }]),
+      );
+      pass.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX));
+      pass.setPipeline(pipelines.redo);
+      pass.setBindGroup(
+        0,
+        this.bindGroup(pipelines.redo, [
+          ...entries,
+          { binding: REDO_LIST_BINDING, resource: queued },
+        ]),
+      );
+      pass.dispatchWorkgroupsIndirect(queue, 4);
+    } else {
+      pass.setBindGroup(0, this.bindGroup(pipelines.main, entries));
+      pass.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX));
+    }
     pass.end();
     this.device.queue.submit([encoder.finish()]);
+    if (queue !== null) this.redoQueues.release(queue);
   }
 
-  private pipeline(kernel: Kernel, variant: WgslVariant): GPUComputePipeline {
+  private bindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  }
+
+  private pipeline(kernel: Kernel, variant: WgslVariant): Pipelines {
     const key = `${kernel.id}/${variant.dtype}/${variant.inplace ? "inplace" : "out"}/${variant.sliced ? "slice" : "all"}`;
-    let pipeline = this.pipelines.get(key);
-    if (pipeline === undefined) {
-      const module = this.device.createShaderModule({
-        code: renderWgsl(kernel, variant),
-        label: key,
-      });
-      pipeline = this.device.createComputePipeline({
-        layout: "auto",
-        compute: { module, entryPoint: "main" },
-        label: key,
-      });
-      this.pipelines.set(key, pipeline);
+    let pipelines = this.pipelines.get(key);
+    if (pipelines === undefined) {
+      const shader = renderWgsl(kernel, variant);
+      const module = this.device.createShaderModule({ code: shader.code, label: key });
+      const entry = (entryPoint: string): GPUComputePipeline =>
+        this.device.createComputePipeline({
+          layout: "auto",
+          compute: { module, entryPoint },
+          label: `${key}/${entryPoint}`,
+        });
+      pipelines = { main: entry("main"), redo: shader.redo ? entry("redo") : null };
+      this.pipelines.set(key, pipelines);
     }
-    return pipeline;
+    return pipelines;
   }
 
   private checkHealthy(): void {

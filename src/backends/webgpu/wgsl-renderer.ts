@@ -3,7 +3,9 @@
 //   it also reports whether any of those may have met a subnormal (see wgsl-prelude.ts);
 // - `interpret`: a loop over the IR as a table of instructions, with exact helpers for every op,
 //   which recomputes the (rare) float32 elements `body` flagged. Its code size does not grow with
-//   the kernel, which keeps shader compilation short.
+//   the kernel, which keeps shader compilation short. It runs in a second entry point, `redo`,
+//   dispatched indirectly over just the flagged elements that `main` queued: an interpreter inside
+//   `main`, even behind a branch no element takes, made SwiftShader 15 times slower.
 // The entry point handles storage (float32, or float16 packed two to a u32), slices, pass-through
 // and in-place binding.
 
@@ -204,14 +206,33 @@ export interface WgslVariant {
   readonly sliced: boolean;
 }
 
+export interface WgslShader {
+  readonly code: string;
+  /**
+   * Whether the shader has the `redo` entry point: then `main` queues the elements it could not
+   * compute exactly in the redo buffer (binding REDO_BINDING, read by `redo` at REDO_LIST_BINDING)
+   * and leaves them unwritten, and `redo` must be dispatched indirectly after it.
+   */
+  readonly redo: boolean;
+}
+
+export const REDO_BINDING = 8;
+export const REDO_LIST_BINDING = 9;
+/** Redo buffer layout: [count, groups x, groups y, groups z, queued units...]. */
+export const REDO_HEADER_WORDS = 4;
+const MAX_GROUPS = 65535;
+
 /**
  * The whole shader. Bindings: 0 the launch uniforms, 1 the output, then the inputs that are not
- * the output. Units are elements (float32) or u32 words of two halves (float16).
+ * the output, and the redo buffer. Units are elements (float32) or u32 words of two halves
+ * (float16).
  */
-export function renderWgsl(kernel: Kernel, variant: WgslVariant): string {
+export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
   if (kernel.paramCount > MAX_PARAMS) throw new Error(`${kernel.id}: too many parameters`);
   const expanded = expandKernel(kernel);
-  const word = variant.dtype === "float32" ? "f32" : "u32";
+  const float32 = variant.dtype === "float32";
+  const redo = float32 && needsInterpreter(expanded);
+  const word = float32 ? "f32" : "u32";
   const bindings = [`@group(0) @binding(1) var<storage, read_write> out: array<${word}>;`];
   const sources = kernel.inputs.map((_, i) => {
     if (i === 0 && variant.inplace) return "out";
@@ -220,10 +241,15 @@ export function renderWgsl(kernel: Kernel, variant: WgslVariant): string {
     );
     return `in${i}`;
   });
+  if (redo) {
+    bindings.push(
+      `@group(0) @binding(${REDO_BINDING}) var<storage, read_write> queue: array<atomic<u32>>;`,
+      `@group(0) @binding(${REDO_LIST_BINDING}) var<storage, read> queued: array<u32>;`,
+    );
+  }
   const loads = sources.map((source, i) => `  let w${i} = ${source}[unit];`).join("\n");
-  const float32 = variant.dtype === "float32";
-  const store = float32 ? storeFloat32(expanded, variant) : storeFloat16(expanded, variant);
-  return `${WGSL_PRELUDE}
+  const store = float32 ? storeFloat32(expanded, variant, redo) : storeFloat16(expanded, variant);
+  const code = `${WGSL_PRELUDE}
 struct Launch { size: u32, units: u32, start: i32, step: i32, count: u32, params: array<vec4f, 2> }
 @group(0) @binding(0) var<uniform> L: Launch;
 ${bindings.join("\n")}
@@ -239,8 +265,6 @@ fn in_slice(i: u32) -> bool {
 
 ${renderBody(expanded)}
 
-${float32 && needsInterpreter(expanded) ? renderInterpreter(expanded) : ""}
-
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
         @builtin(local_invocation_index) local: u32) {
@@ -250,16 +274,45 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
 ${loads}
 ${store}
 }
-`;
+${redo ? renderRedo(expanded, sources) : ""}`;
+  return { code, redo };
 }
 
-function storeFloat32(kernel: Kernel, variant: WgslVariant): string {
+function storeFloat32(kernel: Kernel, variant: WgslVariant, redo: boolean): string {
   const args = kernel.inputs.map((_, i) => `w${i}`).join(", ");
   const keep = variant.sliced ? "in_slice(unit)" : "true";
-  const redo = needsInterpreter(kernel) ? `\n  if (fast.lost) { value = interpret(${args}); }` : "";
-  return `  let fast = body(${args});
-  var value = fast.value;${redo}
-  out[unit] = f_select(${keep}, value, w0);`;
+  // A queued element is left as it is, so in place its inputs are still there for `redo`.
+  const queue = redo
+    ? `
+  if (${keep} & fast.lost) {
+    let slot = atomicAdd(&queue[0], 1u);
+    atomicStore(&queue[${REDO_HEADER_WORDS}u + slot], unit);
+    if (slot % ${WORKGROUP_SIZE}u == 0u && slot / ${WORKGROUP_SIZE}u < ${MAX_GROUPS}u) {
+      atomicAdd(&queue[1], 1u);
+    }
+    return;
+  }`
+    : "";
+  return `  let fast = body(${args});${queue}
+  out[unit] = f_select(${keep}, fast.value, w0);`;
+}
+
+function renderRedo(kernel: Kernel, sources: readonly string[]): string {
+  const loads = sources.map((source, i) => `    let w${i} = ${source}[unit];`).join("\n");
+  const args = kernel.inputs.map((_, i) => `w${i}`).join(", ");
+  return `
+${renderInterpreter(kernel)}
+
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn redo(@builtin(global_invocation_id) id: vec3u) {
+  let count = min(queued[0], L.units);
+  for (var j = id.x; j < count; j += ${MAX_GROUPS * WORKGROUP_SIZE}u) {
+    let unit = queued[${REDO_HEADER_WORDS}u + j];
+${loads}
+    out[unit] = interpret(${args});
+  }
+}
+`;
 }
 
 // float16 needs no interpreter: flushing a float32 subnormal moves a value by less than 2^-126,
