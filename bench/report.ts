@@ -1,0 +1,140 @@
+// Printing: a fixed-width table written row by row as results arrive, and the JSON file.
+
+import { writeFileSync } from "node:fs";
+import type { LatencyResult, ThroughputResult } from "./puzzlelib.js";
+
+export interface RunInfo {
+  readonly date: string;
+  readonly backend: string;
+  readonly adapter: string;
+  readonly origin: string;
+  readonly node: string;
+  readonly reps: number;
+  readonly targetMs: number;
+  readonly sizes: readonly number[];
+  readonly notes: readonly string[];
+}
+
+type Align = "left" | "right";
+interface Column {
+  readonly title: string;
+  readonly width: number;
+  readonly align: Align;
+}
+
+function line(columns: readonly Column[], cells: readonly string[]): string {
+  return columns
+    .map((c, i) => {
+      const cell = cells[i] ?? "";
+      return c.align === "left" ? cell.padEnd(c.width) : cell.padStart(c.width);
+    })
+    .join("  ")
+    .trimEnd();
+}
+
+/** Three significant digits, without switching to exponents for the usual ranges. */
+function num(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 1000) return value.toFixed(0);
+  if (abs >= 100) return value.toFixed(1);
+  if (abs >= 10) return value.toFixed(2);
+  if (abs >= 0.001) return value.toFixed(3);
+  return value.toExponential(2);
+}
+
+const THROUGHPUT: readonly Column[] = [
+  { title: "size", width: 10, align: "left" },
+  { title: "function", width: 9, align: "left" },
+  { title: "direction", width: 9, align: "left" },
+  { title: "K", width: 6, align: "right" },
+  { title: "ms/call med", width: 11, align: "right" },
+  { title: "ms/call min", width: 11, align: "right" },
+  { title: "GB/s med", width: 9, align: "right" },
+  { title: "GB/s best", width: 9, align: "right" },
+  { title: "x copy", width: 8, align: "right" },
+];
+
+const LATENCY: readonly Column[] = [
+  { title: "function", width: 9, align: "left" },
+  { title: "call+readback med us", width: 20, align: "right" },
+  { title: "min us", width: 9, align: "right" },
+  { title: "queued med us/call", width: 18, align: "right" },
+  { title: "min us", width: 9, align: "right" },
+];
+
+function rule(columns: readonly Column[]): string {
+  return "-".repeat(columns.reduce((sum, c) => sum + c.width + 2, -2));
+}
+
+export function printHeader(info: RunInfo, print: (text: string) => void): void {
+  print(`puzzlelib-ts benchmark, ${info.date}`);
+  print(`backend: ${info.backend}    adapter: ${info.adapter}    (${info.origin})`);
+  print(`node ${info.node}, ${info.reps} repetitions, each >= ${info.targetMs} ms of calls`);
+  for (const note of info.notes) print(`note: ${note}`);
+}
+
+export function printThroughputHeader(print: (text: string) => void): void {
+  print("");
+  print("throughput (float32; bytes counted: forward and copy 8 B/element, backward 12 B/element)");
+  print(
+    line(
+      THROUGHPUT,
+      THROUGHPUT.map((c) => c.title),
+    ),
+  );
+  print(rule(THROUGHPUT));
+}
+
+export function throughputRow(r: ThroughputResult): string {
+  return line(THROUGHPUT, [
+    `2^${r.log2}`,
+    r.function,
+    r.direction === "copy" ? "-" : r.direction,
+    String(r.timing.k),
+    num(r.timing.medianMs),
+    num(r.timing.minMs),
+    num(r.gbps),
+    num(r.gbpsBest),
+    num(r.copyRatio),
+  ]);
+}
+
+export function printLatency(
+  results: readonly LatencyResult[],
+  print: (text: string) => void,
+): void {
+  const size = results[0]?.size ?? 0;
+  print("");
+  print(`latency, ${size}-element float32 tensor (forward; copy is the device copy, the floor)`);
+  print(
+    line(
+      LATENCY,
+      LATENCY.map((c) => c.title),
+    ),
+  );
+  print(rule(LATENCY));
+  for (const r of results) {
+    print(
+      line(LATENCY, [
+        r.function,
+        num(r.roundTripMedianUs),
+        num(r.roundTripMinUs),
+        num(r.queuedMedianUs),
+        num(r.queuedMinUs),
+      ]),
+    );
+  }
+}
+
+export interface Report {
+  readonly info: RunInfo;
+  readonly throughput: readonly ThroughputResult[];
+  readonly latency: readonly LatencyResult[];
+  /** Why the size sweep or the latency run stopped early, if it did. */
+  readonly stopped: readonly string[];
+}
+
+export function writeJson(file: string, report: Report): void {
+  writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+}
