@@ -1,0 +1,222 @@
+// Lowers an expanded kernel body to Wasm SIMD: four elements per evaluation, one v128 local per
+// DAG node, booleans as lane masks (all ones or all zeros). Wasm float arithmetic is IEEE binary32
+// with subnormals and round-to-nearest-even, so add/sub/mul/div/nearest map to single
+// instructions and agree bit for bit with the JS renderer's "float32" mode (every op rounded to
+// binary32). Only ldexp and ilogb need integer code, written without per-lane shift counts (Wasm
+// SIMD shifts take one scalar count): exact float multiplications by powers of two move values
+// between the subnormal and normal ranges instead.
+
+import { topologicalOrder, type ComputeOp, type Expr, type Kernel } from "../../../ops/ir.js";
+import { Op, Simd, V128, type FunctionBuilder } from "./encoder.js";
+
+/** Where a node's four lanes live: a local, or a constant materialized at each use. */
+export type Value = { readonly local: number } | { readonly constant: number };
+
+type Lowering = (f: FunctionBuilder, operands: readonly Value[]) => void;
+
+const SIGN = 0x80000000;
+const INFINITY_BITS = 0x7f800000;
+const SMALLEST_NORMAL = 2 ** -126;
+/** Scaling by 2^64 makes every subnormal normal, exactly. */
+const UP = 2 ** 64;
+const DOWN = 2 ** -64;
+const UP_BITS = 64;
+const BIAS = 127;
+
+export function push(f: FunctionBuilder, value: Value): void {
+  if ("local" in value) f.get(value.local);
+  else f.f32x4(value.constant);
+}
+
+const operand = (operands: readonly Value[], i: number): Value => {
+  const value = operands[i];
+  if (value === undefined) throw new Error(`missing operand ${i}`);
+  return value;
+};
+
+/** Pushes the operands in order, then one SIMD instruction. */
+const simple =
+  (opcode: number): Lowering =>
+  (f, operands) => {
+    operands.forEach((value) => push(f, value));
+    f.simd(opcode);
+  };
+
+/** A fresh v128 local holding what is on top of the stack. */
+function save(f: FunctionBuilder): number {
+  const local = f.local(V128);
+  f.set(local);
+  return local;
+}
+
+/** A fresh local holding |a|. */
+function magnitude(f: FunctionBuilder, a: Value): number {
+  push(f, a);
+  f.simd(Simd.f32x4Abs);
+  return save(f);
+}
+
+/** Lanes where |a| is finite and nonzero (false for NaN). */
+function finiteNonzero(f: FunctionBuilder, abs: number): void {
+  f.get(abs).f32x4(0).simd(Simd.f32x4Gt);
+  f.get(abs).f32x4(Infinity).simd(Simd.f32x4Lt);
+  f.simd(Simd.and);
+}
+
+/**
+ * a * 2^k rounded once. When every lane has -126 <= k <= 127, 2^k is a normal float and one
+ * multiplication is exactly ldexp (one rounding, subnormals, overflow, zero, Inf, NaN included);
+ * that is the common case, taken when all four lanes allow it. Otherwise, per lane:
+ * - subnormal a is first scaled up by 2^64 (exact) with k lowered to match, so x is normal;
+ * - t = E(x) + k, the result's biased exponent, decides: 1 <= t <= 254: x with its exponent field
+ *   replaced (exact); t >= 255: ±Inf; t <= 0 (subnormal or zero result): x with exponent field
+ *   t + 64 (normal, as t is clamped to >= -30, which rounds to zero anyway) times 2^-64, the
+ *   single rounding step;
+ * - zero, Inf and NaN pass through; k is clamped to ±1000 so the integer sums cannot wrap.
+ * k must be integer-valued (as the IR requires): it is truncated.
+ */
+const ldexp: Lowering = (f, operands) => {
+  const a = operand(operands, 0);
+  push(f, operand(operands, 1));
+  f.simd(Simd.i32x4TruncSatF32x4S);
+  const k = save(f);
+  f.get(k).splat32(126).simd(Simd.i32x4Add).splat32(253).simd(Simd.i32x4LeU);
+  f.simd(Simd.i32x4AllTrue).open(Op.if, V128);
+  push(f, a);
+  f.get(k).splat32(BIAS).simd(Simd.i32x4Add).i32(23).simd(Simd.i32x4Shl).simd(Simd.f32x4Mul);
+  f.op(Op.else);
+  const abs = magnitude(f, a);
+  f.get(abs).f32x4(SMALLEST_NORMAL).simd(Simd.f32x4Lt);
+  const tiny = save(f);
+  push(f, a);
+  f.f32x4(UP).simd(Simd.f32x4Mul);
+  push(f, a);
+  f.get(tiny).simd(Simd.bitselect);
+  const x = save(f);
+  // t = clamp(E(x) + clamp(k) - (tiny ? 64 : 0), -30, 255)
+  f.get(k).splat32(-1000).simd(Simd.i32x4MaxS).splat32(1000).simd(Simd.i32x4MinS);
+  f.get(tiny).splat32(UP_BITS).simd(Simd.and).simd(Simd.i32x4Sub);
+  f.get(x).i32(23).simd(Simd.i32x4ShrU).splat32(0xff).simd(Simd.and).simd(Simd.i32x4Add);
+  f.splat32(-30).simd(Simd.i32x4MaxS).splat32(255).simd(Simd.i32x4MinS);
+  const t = save(f);
+  f.get(t).splat32(1).simd(Simd.i32x4LtS);
+  const low = save(f);
+  // y: sign and mantissa of x, exponent field t (+64 where the result is subnormal)
+  f.get(x).splat32(0x807fffff).simd(Simd.and);
+  f.get(t).get(low).splat32(UP_BITS).simd(Simd.and).simd(Simd.i32x4Add);
+  f.i32(23).simd(Simd.i32x4Shl).simd(Simd.or);
+  const y = save(f);
+  // finite nonzero ? (overflow ? ±Inf : (low ? y * 2^-64 : y)) : a
+  f.get(x).splat32(SIGN).simd(Simd.and).splat32(INFINITY_BITS).simd(Simd.or);
+  f.get(y).f32x4(DOWN).simd(Simd.f32x4Mul);
+  f.get(y).get(low).simd(Simd.bitselect);
+  f.get(t).splat32(255).simd(Simd.i32x4Eq).simd(Simd.bitselect);
+  push(f, a);
+  finiteNonzero(f, abs);
+  f.simd(Simd.bitselect);
+  f.end();
+};
+
+/**
+ * floor(log2 |a|): the exponent field of |a|, after the same exact 2^64 scaling for subnormals.
+ * Outside finite nonzero a it matches the JS renderer: 0 gives -Inf, ±Inf gives +Inf, NaN NaN.
+ */
+const ilogb: Lowering = (f, operands) => {
+  const abs = magnitude(f, operand(operands, 0));
+  f.get(abs).f32x4(SMALLEST_NORMAL).simd(Simd.f32x4Lt);
+  const tiny = save(f);
+  f.get(abs).f32x4(UP).simd(Simd.f32x4Mul).get(abs).get(tiny).simd(Simd.bitselect);
+  f.i32(23).simd(Simd.i32x4ShrU);
+  f.splat32(BIAS + UP_BITS)
+    .splat32(BIAS)
+    .get(tiny)
+    .simd(Simd.bitselect)
+    .simd(Simd.i32x4Sub);
+  f.simd(Simd.f32x4ConvertI32x4S);
+  f.f32x4(-Infinity).get(abs).get(abs).f32x4(0).simd(Simd.f32x4Eq).simd(Simd.bitselect);
+  finiteNonzero(f, abs);
+  f.simd(Simd.bitselect);
+};
+
+/**
+ * copysign as the JS renderer defines it: the sign of b unless b is NaN, which counts as
+ * positive. The sign mask is SIGN where b == b.
+ */
+const copysign: Lowering = (f, operands) => {
+  const b = operand(operands, 1);
+  push(f, b);
+  push(f, operand(operands, 0));
+  f.simd(Simd.f32x4Abs);
+  push(f, b);
+  push(f, b);
+  f.simd(Simd.f32x4Eq).splat32(SIGN).simd(Simd.and).simd(Simd.bitselect);
+};
+
+const UNEXPANDED: Lowering = () => {
+  throw new Error("exp, expm1 and log1p must be expanded (src/ops/libm.ts) before Wasm lowering");
+};
+
+/** The Wasm SIMD meaning of every op; each pushes one v128. A missing op is a compile error. */
+const LOWERINGS: Record<ComputeOp, Lowering> = {
+  neg: simple(Simd.f32x4Neg),
+  abs: simple(Simd.f32x4Abs),
+  exp: UNEXPANDED,
+  expm1: UNEXPANDED,
+  log1p: UNEXPANDED,
+  round: simple(Simd.f32x4Nearest),
+  ldexp,
+  ilogb,
+  add: simple(Simd.f32x4Add),
+  sub: simple(Simd.f32x4Sub),
+  mul: simple(Simd.f32x4Mul),
+  div: simple(Simd.f32x4Div),
+  copysign,
+  lt: simple(Simd.f32x4Lt),
+  le: simple(Simd.f32x4Le),
+  gt: simple(Simd.f32x4Gt),
+  ge: simple(Simd.f32x4Ge),
+  eq: simple(Simd.f32x4Eq),
+  isnan: (f, operands) => simple(Simd.f32x4Ne)(f, [operand(operands, 0), operand(operands, 0)]),
+  and: simple(Simd.and),
+  or: simple(Simd.or),
+  not: simple(Simd.not),
+  // select(c, a, b) is bitselect(a, b, c).
+  select: (f, operands) =>
+    simple(Simd.bitselect)(f, [operand(operands, 1), operand(operands, 2), operand(operands, 0)]),
+};
+
+export interface BodyContext {
+  /** Pushes the f32x4 value of kernel input `index` (kernel.inputs order) for this group. */
+  readonly loadInput: (index: number) => void;
+  /** The local holding parameter `index`, splatted. */
+  readonly paramLocal: (index: number) => number;
+}
+
+/**
+ * Emits the body of an expanded kernel for one group of four elements and returns where its
+ * result is. Every input is loaded before the caller's single store, so out may alias an input.
+ */
+export function emitBody(f: FunctionBuilder, kernel: Kernel, context: BodyContext): Value {
+  const values = new Map<Expr, Value>();
+  for (const expr of topologicalOrder(kernel.body)) {
+    switch (expr.op) {
+      case "input":
+        context.loadInput(kernel.inputs.indexOf(expr.input!));
+        values.set(expr, { local: save(f) });
+        break;
+      case "param":
+        values.set(expr, { local: context.paramLocal(expr.index!) });
+        break;
+      case "const":
+        values.set(expr, { constant: expr.value! });
+        break;
+      default:
+        LOWERINGS[expr.op](
+          f,
+          expr.operands.map((o) => values.get(o)!),
+        );
+        values.set(expr, { local: save(f) });
+    }
+  }
+  return values.get(kernel.body)!;
+}
