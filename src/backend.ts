@@ -1,4 +1,4 @@
 // puzzlelib-ts/backend: device arrays and the choice of backend.
 export { gpuarray, GPUArray } from "./backends/gpuarray.js";
 export { setBackend, getBackend } from "./backends/registry.js";
-export type { BackendName } from "./backends/backend.js";
+export type { BackendName, BackendOptions } from "./backends/backend.js";

@@ -81,7 +81,7 @@ const fmt = (dtype: TestDtype, bits: number): string =>
 function makeCases(): CaseJob[] {
   return DTYPES.flatMap((dtype) =>
     CONFIGS.map((c) => ({
-      backends: ["cpu" as const, "webgpu" as const],
+      backends: ["cpu" as const, "js" as const, "webgpu" as const],
       name: c.name,
       args: c.args,
       dtype,

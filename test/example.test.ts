@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { Activation, gpuarray, np } from "../src/index.js";
+import { Activation, gpuarray, np, setBackend } from "../src/index.js";
 
 // The page prints the sigmoid with 8 to 11 digits from a GPU kernel; float32 carries about 7.
 const PAGE_SIGMOID = [
@@ -30,12 +30,26 @@ describe("the documented example", () => {
         `sigmoid element ${i}: ${value} vs page ${page}`,
       );
     });
-    // numpy's own float32 sigmoid prints 9.9908900e-01 for x = 7: it rounds in float32 at every
-    // step; this is the float64 sigmoid rounded once, as numpy prints it.
+    // Printed as numpy prints these float32 values. The default cpu backend computes in float32
+    // (as numpy's own float32 sigmoid, and the page, give 0.999089 for x = 7); the js backend
+    // rounds the float64 sigmoid once, as numpy prints (1 / (1 + np.exp(-x64))).astype(float32).
+    const printed = {
+      cpu: " [1.7986210e-02 9.9908900e-01 9.9987662e-01]\n",
+      js: " [1.7986210e-02 9.9908894e-01 9.9987662e-01]\n",
+    };
     assert.equal(
       String(sigmoid),
       "[[9.5257413e-01 3.3535014e-04 3.3535014e-04]\n" +
-        " [1.7986210e-02 9.9908894e-01 9.9987662e-01]\n" +
+        printed.cpu +
+        " [5.0000000e-01 1.2339458e-04 4.5397868e-05]]",
+    );
+    await setBackend("js");
+    const exact = await new Activation("sigmoid").forward(gpuarray.toGpu(await data.get())).get();
+    await setBackend("cpu");
+    assert.equal(
+      String(exact),
+      "[[9.5257413e-01 3.3535014e-04 3.3535014e-04]\n" +
+        printed.js +
         " [5.0000000e-01 1.2339458e-04 4.5397868e-05]]",
     );
 

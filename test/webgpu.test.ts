@@ -85,7 +85,7 @@ if (BACKENDS_UNDER_TEST.includes("webgpu")) {
       assert.equal(gpuarray.zeros([2]).backend.name, "webgpu");
       await assert.rejects(
         setBackend("nope" as never),
-        /unknown backend "nope"; available: cpu, webgpu/,
+        /unknown backend "nope"; available: cpu, js, webgpu/,
       );
       assert.equal(getBackend(), "webgpu");
     });

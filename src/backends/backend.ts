@@ -6,7 +6,13 @@ import type { AnyTypedArray, DType } from "../core/dtype.js";
 import type { NormalizedSlice } from "../core/slice.js";
 import type { Kernel } from "../ops/ir.js";
 
-export type BackendName = "cpu" | "webgpu";
+export type BackendName = "cpu" | "js" | "webgpu";
+
+/** Options of setBackend; each backend reads the ones it has. */
+export interface BackendOptions {
+  /** cpu: threads for large kernels, the calling one included (default: all cores). */
+  threads?: number;
+}
 
 /** A backend's storage for one tensor; each backend extends it with what it needs. */
 export interface DeviceBuffer {
@@ -43,4 +49,6 @@ export interface Backend {
   /** Copies all of `source` into `target`, which has the same dtype and size. */
   copy(target: DeviceBuffer, source: DeviceBuffer): void;
   run(launch: KernelLaunch): void;
+  /** Applies setBackend's options; a backend without options need not implement it. */
+  configure?(options: BackendOptions): Promise<void>;
 }

@@ -1,11 +1,13 @@
 import { BackendError } from "../core/errors.js";
-import type { Backend, BackendName } from "./backend.js";
+import type { Backend, BackendName, BackendOptions } from "./backend.js";
 import { CpuBackend } from "./cpu/cpu-backend.js";
+import { JsBackend } from "./cpu/js-backend.js";
 
 // Factories are async so that heavy backends (webgpu) can be imported lazily: CPU users never
 // load them.
 const FACTORIES: Record<BackendName, () => Promise<Backend>> = {
   cpu: async () => new CpuBackend(),
+  js: async () => new JsBackend(),
   webgpu: async () => (await import("./webgpu/webgpu-backend.js")).createWebGpuBackend(),
 };
 
@@ -24,7 +26,7 @@ function startCpu(): Backend {
  * Makes `name` the backend that new arrays go to. Arrays already made stay on their backend.
  * Rejects, leaving the current backend as it was, if the backend is unknown or cannot start.
  */
-export async function setBackend(name: BackendName): Promise<void> {
+export async function setBackend(name: BackendName, options: BackendOptions = {}): Promise<void> {
   if (!Object.hasOwn(FACTORIES, name)) {
     throw new BackendError(
       `unknown backend ${JSON.stringify(name)}; available: ${BACKEND_NAMES.join(", ")}`,
@@ -35,6 +37,7 @@ export async function setBackend(name: BackendName): Promise<void> {
     backend = await FACTORIES[name]();
     started.set(name, backend);
   }
+  await backend.configure?.(options);
   current = backend;
 }
 

@@ -25,7 +25,7 @@ import type {
 } from "./protocol.js";
 
 // Every backend the library has: a backend added to BackendName fails to type-check here.
-const ALL_BACKENDS: Record<BackendName, true> = { cpu: true, webgpu: true };
+const ALL_BACKENDS: Record<BackendName, true> = { cpu: true, js: true, webgpu: true };
 
 const message = (error: unknown): string =>
   error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);

@@ -1,79 +1,252 @@
-import { allocateTyped, type AnyTypedArray, type DType } from "../../core/dtype.js";
-import { halfToNumber, numberToHalf } from "../../host/float16.js";
+// The default backend: tensors in one WebAssembly.Memory, kernels lowered from the IR to Wasm
+// SIMD (four float32 lanes, float32 math with the polynomial exp/expm1/log1p of src/ops/libm.ts),
+// large ones split across worker threads. Where SIMD is missing it runs the JavaScript reference
+// kernels over the same memory.
+
+import type { AnyTypedArray, DType } from "../../core/dtype.js";
+import { itemSize } from "../../core/dtype.js";
+import { BackendError } from "../../core/errors.js";
 import type { Kernel } from "../../ops/ir.js";
-import type { Backend, DeviceBuffer, KernelLaunch } from "../backend.js";
-import { compileJs, type JsProgram } from "./js-renderer.js";
+import type { Backend, BackendOptions, DeviceBuffer, KernelLaunch } from "../backend.js";
+import { Heap, MAX_PAGES } from "./heap.js";
+import { runJsKernel } from "./js-backend.js";
+import { ThreadPool } from "./threads.js";
+import {
+  compileWasmKernel,
+  PARAM_SLOTS,
+  SCRATCH_BYTES,
+  simdSupported,
+  type WasmKernelExports,
+} from "./wasm/kernel.js";
 
 interface CpuBuffer extends DeviceBuffer {
-  readonly data: AnyTypedArray;
+  readonly offset: number;
+  readonly byteLength: number;
 }
 
-type Load = (data: AnyTypedArray, index: number) => number;
-type Store = (data: AnyTypedArray, index: number, value: number) => void;
+interface CompiledKernel {
+  readonly id: number;
+  readonly module: WebAssembly.Module;
+  readonly exports: WasmKernelExports;
+}
 
-// float16 is decoded exactly and rounded once, from the float64 result, to nearest even.
-const loadHalf: Load = (data, i) => halfToNumber(data[i]!);
-const storeHalf: Store = (data, i, v) => {
-  data[i] = numberToHalf(v);
-};
-const loadPlain: Load = (data, i) => data[i]!;
-const storePlain: Store = (data, i, v) => {
-  data[i] = v;
-};
+/**
+ * Below this many elements a kernel runs on the calling thread: waking workers costs some
+ * microseconds, about the time one thread needs for this many (measured by `npm run bench`).
+ */
+const THREAD_THRESHOLD = 1 << 15;
+/** Threads split ranges in whole 64-byte lines: 16 float32 or 32 float16 elements. */
+const LINE = 64;
 
-/** The reference backend: typed arrays in this thread, kernels lowered to JavaScript. */
+function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  return (
+    isolated === true || (typeof process !== "undefined" && process.versions?.node !== undefined)
+  );
+}
+
+/** The cores this program may use: Node's os module, or the browser's navigator. */
+async function availableCores(): Promise<number> {
+  if (typeof process !== "undefined" && process.versions?.node !== undefined) {
+    const os = await import("node:os");
+    return os.availableParallelism();
+  }
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
+  return Math.max(1, cores ?? 1);
+}
+
 export class CpuBackend implements Backend {
   readonly name = "cpu" as const;
-  private readonly programs = new Map<Kernel, JsProgram>();
+  readonly simd = simdSupported();
+  private readonly heap = new Heap(canShareMemory());
+  private readonly scratch = this.heap.allocate(SCRATCH_BYTES);
+  private readonly kernels = new Map<Kernel, Map<DType, CompiledKernel>>();
+  private kernelCount = 0;
+  /** Threads requested by setBackend("cpu", { threads }); null means all cores. */
+  private threads: number | null = null;
+  private pool: Promise<ThreadPool | null> | null = null;
+  private readyPool: ThreadPool | null = null;
+  /** Reused for every call's parameters: no allocation on the hot path. */
+  private readonly params = new Array<number>(PARAM_SLOTS).fill(0);
 
-  allocate(dtype: DType, size: number): CpuBuffer {
-    return { dtype, size, data: allocateTyped(dtype, size) };
+  /** What `puzzlelib info` and the benchmark report. */
+  get info(): { simd: boolean; sharedMemory: boolean; threads: number; heapBytes: number } {
+    const threads = this.readyPool?.size ?? 1;
+    return { simd: this.simd, sharedMemory: this.heap.shared, threads, heapBytes: this.heap.used };
   }
 
-  release(): void {
-    // Typed arrays are reclaimed by the garbage collector.
+  async configure({ threads }: BackendOptions): Promise<void> {
+    if (threads === undefined) return;
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new BackendError(`cpu: threads must be a positive integer, got ${String(threads)}`);
+    }
+    this.threads = threads;
+    this.pool = null;
+    this.readyPool = null;
+    if (threads > 1) await this.startPool();
+  }
+
+  allocate(dtype: DType, size: number): CpuBuffer {
+    const byteLength = size * itemSize(dtype);
+    if (byteLength > MAX_PAGES * 65536) {
+      throw new BackendError(
+        `cpu: a tensor of ${byteLength} bytes does not fit WebAssembly's 4 GiB`,
+      );
+    }
+    return { dtype, size, byteLength, offset: this.heap.allocate(byteLength) };
+  }
+
+  release(buffer: DeviceBuffer): void {
+    const { offset, byteLength } = buffer as CpuBuffer;
+    this.heap.release(offset, byteLength);
   }
 
   upload(buffer: DeviceBuffer, data: AnyTypedArray): void {
-    (buffer as CpuBuffer).data.set(data);
+    this.view(buffer as CpuBuffer).set(data);
   }
 
   async download(buffer: DeviceBuffer): Promise<AnyTypedArray> {
-    return (buffer as CpuBuffer).data.slice();
+    return this.view(buffer as CpuBuffer).slice();
   }
 
   copy(target: DeviceBuffer, source: DeviceBuffer): void {
-    (target as CpuBuffer).data.set((source as CpuBuffer).data);
+    const from = source as CpuBuffer;
+    new Uint8Array(this.heap.bytes).copyWithin(
+      (target as CpuBuffer).offset,
+      from.offset,
+      from.offset + from.byteLength,
+    );
   }
 
   run({ kernel, dtype, output, inputs, params, slice }: KernelLaunch): void {
-    const program = this.program(kernel);
-    const { registers, inputRegisters, paramRegisters, steps, resultRegister } = program;
-    paramRegisters.forEach((register, i) => {
-      if (register >= 0) registers[register] = params[i]!;
-    });
-    const load = dtype === "float16" ? loadHalf : loadPlain;
-    const store = dtype === "float16" ? storeHalf : storePlain;
-    const sources = inputs.map((buffer) => (buffer as CpuBuffer).data);
-    const target = (output as CpuBuffer).data;
-    if (slice.count < target.length && sources[0] !== target) target.set(sources[0]!);
-    const stepCount = steps.length;
-    for (let k = 0, i = slice.start; k < slice.count; k++, i += slice.step) {
-      for (let s = 0; s < sources.length; s++) {
-        const register = inputRegisters[s]!;
-        if (register >= 0) registers[register] = load(sources[s]!, i);
-      }
-      for (let s = 0; s < stepCount; s++) steps[s]!(registers);
-      store(target, i, registers[resultRegister]!);
+    const out = output as CpuBuffer;
+    const sources = inputs as readonly CpuBuffer[];
+    if (!this.simd || (dtype !== "float32" && dtype !== "float16")) {
+      runJsKernel(
+        kernel,
+        dtype,
+        this.view(out),
+        sources.map((b) => this.view(b)),
+        params,
+        slice,
+      );
+      return;
+    }
+    if (slice.count < out.size && sources[0] !== out) this.copy(out, sources[0]!);
+    if (slice.count === 0) return;
+    const compiled = this.compiled(kernel, dtype);
+    const p = this.params;
+    for (let i = 0; i < PARAM_SLOTS; i++) p[i] = params[i] ?? 0;
+    const in0 = sources[0]!.offset;
+    const in1 = sources[1]?.offset ?? 0;
+    const { start, step, count } = slice;
+    const pool = count >= THREAD_THRESHOLD ? this.readyPool : null;
+    if (pool !== null) {
+      const job = {
+        kernel: compiled.id,
+        module: compiled.module,
+        strided: step !== 1,
+        out: out.offset,
+        in0,
+        in1,
+        start,
+        step,
+        count,
+        params: p,
+      };
+      pool.run(job, LINE / itemSize(dtype), compiled.exports, this.scratch);
+    } else if (step !== 1) {
+      // Eight explicit parameter arguments: spreading an array costs more than a small kernel.
+      compiled.exports.strided(
+        this.scratch,
+        out.offset,
+        in0,
+        in1,
+        start,
+        step,
+        0,
+        count,
+        p[0]!,
+        p[1]!,
+        p[2]!,
+        p[3]!,
+        p[4]!,
+        p[5]!,
+        p[6]!,
+        p[7]!,
+      );
+    } else {
+      compiled.exports.contiguous(
+        this.scratch,
+        out.offset,
+        in0,
+        in1,
+        start,
+        start + count,
+        p[0]!,
+        p[1]!,
+        p[2]!,
+        p[3]!,
+        p[4]!,
+        p[5]!,
+        p[6]!,
+        p[7]!,
+      );
+    }
+    if (this.pool === null && this.threads !== 1 && slice.count >= THREAD_THRESHOLD) {
+      // Start the workers after the first large call, so small programs never pay for them.
+      void this.startPool();
     }
   }
 
-  private program(kernel: Kernel): JsProgram {
-    let program = this.programs.get(kernel);
-    if (program === undefined) {
-      program = compileJs(kernel);
-      this.programs.set(kernel, program);
+  private startPool(): Promise<ThreadPool | null> {
+    this.pool ??= (async () => {
+      const threads = this.threads ?? (await availableCores());
+      const pool = await ThreadPool.start(this.heap.memory, threads - 1, () =>
+        this.heap.allocate(SCRATCH_BYTES),
+      );
+      this.readyPool = pool;
+      return pool;
+    })();
+    return this.pool;
+  }
+
+  private compiled(kernel: Kernel, dtype: "float32" | "float16"): CompiledKernel {
+    let byDtype = this.kernels.get(kernel);
+    if (byDtype === undefined) this.kernels.set(kernel, (byDtype = new Map()));
+    let compiled = byDtype.get(dtype);
+    if (compiled === undefined) {
+      const module = compileWasmKernel(kernel, {
+        dtype,
+        sharedMemory: this.heap.shared,
+        maximumPages: MAX_PAGES,
+      });
+      const instance = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } });
+      compiled = {
+        id: this.kernelCount++,
+        module,
+        exports: instance.exports as unknown as WasmKernelExports,
+      };
+      byDtype.set(dtype, compiled);
     }
-    return program;
+    return compiled;
+  }
+
+  private view(buffer: CpuBuffer): AnyTypedArray {
+    const bytes = this.heap.bytes;
+    switch (buffer.dtype) {
+      case "float32":
+        return new Float32Array(bytes, buffer.offset, buffer.size);
+      case "float64":
+        return new Float64Array(bytes, buffer.offset, buffer.size);
+      case "float16":
+        return new Uint16Array(bytes, buffer.offset, buffer.size);
+      case "int32":
+        return new Int32Array(bytes, buffer.offset, buffer.size);
+      default:
+        return buffer.dtype satisfies never;
+    }
   }
 }

@@ -1,0 +1,102 @@
+// What only the cpu backend has: Wasm SIMD kernels on a shared heap, split across threads.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { Activation, ACTIVATION_NAMES, gpuarray, np, setBackend, slice } from "../src/index.js";
+import type { CpuBackend } from "../src/backends/cpu/cpu-backend.js";
+
+// Large enough to be split across threads (the threshold is 2^15 elements).
+const SIZE = (1 << 17) + 13;
+
+function inputs(dtype: "float32" | "float16"): Float32Array {
+  const values = new Float32Array(SIZE);
+  for (let i = 0; i < SIZE; i++) values[i] = Math.sin(i * 0.37) * 20 * (i % 5 === 0 ? 10 : 1);
+  return dtype === "float32" ? values : values.map((v) => Math.max(-65504, Math.min(65504, v)));
+}
+
+/** Forward and backward results as raw bits, for one configuration. */
+async function run(
+  name: (typeof ACTIVATION_NAMES)[number],
+  dtype: "float32" | "float16",
+  options: { inplace: boolean; step: number },
+): Promise<Uint8Array[]> {
+  const act = new Activation(name, {
+    inplace: options.inplace,
+    slc: slice(null, null, options.step),
+  });
+  act.calcMode(dtype);
+  const x = gpuarray.toGpu(np.array(inputs(dtype), dtype));
+  const y = await act.forward(x).get();
+  const gx = await act.backward(gpuarray.toGpu(np.array(inputs(dtype).reverse(), dtype)))!.get();
+  return [y, gx].map((a) => new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+}
+
+describe("cpu backend", () => {
+  it("runs Wasm SIMD kernels on shared memory", async () => {
+    await setBackend("cpu");
+    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    assert.equal(backend.info.simd, true);
+    assert.equal(backend.info.sharedMemory, true);
+  });
+
+  it("gives bit-identical results on 1, 2 and 3 threads", async () => {
+    for (const name of ACTIVATION_NAMES) {
+      for (const dtype of ["float32", "float16"] as const) {
+        for (const options of [
+          { inplace: false, step: 1 },
+          { inplace: true, step: -3 },
+        ]) {
+          const results: Uint8Array[][] = [];
+          for (const threads of [1, 2, 3]) {
+            await setBackend("cpu", { threads });
+            results.push(await run(name, dtype, options));
+          }
+          const what = `${name} ${dtype} ${JSON.stringify(options)}`;
+          assert.deepEqual(results[1], results[0], `${what}: 2 threads`);
+          assert.deepEqual(results[2], results[0], `${what}: 3 threads`);
+        }
+      }
+    }
+    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    assert.equal(backend.info.threads, 3);
+    await setBackend("cpu", { threads: 1 });
+  });
+
+  it("rejects a bad thread count and keeps the backend", async () => {
+    await assert.rejects(
+      setBackend("cpu", { threads: 0 }),
+      /threads must be a positive integer, got 0/,
+    );
+    await assert.rejects(setBackend("cpu", { threads: 1.5 }), /got 1.5/);
+  });
+
+  it("returns freed memory and reuses it", async () => {
+    await setBackend("cpu");
+    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    const before = backend.info.heapBytes;
+    for (let i = 0; i < 100; i++) {
+      const x = gpuarray.toGpu(np.zeros([1 << 16], "float32"));
+      new Activation("relu").forward(x).dispose();
+      x.dispose();
+    }
+    assert.equal(backend.info.heapBytes, before);
+  });
+
+  it("never keeps the process alive: a script using threads exits by itself", () => {
+    const script = `
+      import { Activation, gpuarray, np, setBackend } from "./src/index.ts";
+      await setBackend("cpu", { threads: 2 });
+      const y = new Activation("sigmoid").forward(gpuarray.toGpu(np.zeros([1 << 17], "float32")));
+      console.log((await y.get()).item(0));`;
+    const output = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
+    assert.equal(output.trim(), "0.5");
+  });
+});
