@@ -161,7 +161,8 @@ async function openSession(): Promise<Session> {
       bundle: true,
       format: "esm",
       platform: "browser",
-      external: ["node:*", "webgpu"],
+      // Nothing else is external: the core must bundle for browsers as it is.
+      external: ["webgpu"],
       write: false,
       logLevel: "silent",
     });

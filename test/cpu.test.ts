@@ -63,6 +63,19 @@ describe("cpu backend", () => {
     await setBackend("cpu", { threads: 1 });
   });
 
+  it("stops the old workers and frees their memory when the thread count changes", async () => {
+    await setBackend("cpu", { threads: 1 });
+    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    const before = backend.info.heapBytes;
+    for (const threads of [4, 3, 4, 2]) {
+      await setBackend("cpu", { threads });
+      assert.equal(backend.info.threads, threads);
+    }
+    await setBackend("cpu", { threads: 1 });
+    assert.equal(backend.info.threads, 1);
+    assert.equal(backend.info.heapBytes, before);
+  });
+
   it("rejects a bad thread count and keeps the backend", async () => {
     await assert.rejects(
       setBackend("cpu", { threads: 0 }),

@@ -113,9 +113,13 @@ for (const backend of BACKENDS_UNDER_TEST) {
         );
         assert.throws(
           () => new Activation("elu", { args: [Number.NaN] }),
-          /finite numbers, got NaN/,
+          /finite float32 numbers, got NaN/,
         );
         assert.throws(() => new Activation("leakyRelu", { args: [Infinity] }), ModuleError);
+        assert.throws(
+          () => new Activation("elu", { args: [1e39] }),
+          /finite float32 numbers, got 1e\+39/,
+        );
         assert.throws(
           () => new Activation("clip", { args: [2, 1] }),
           /clip min \(2\) must not exceed max \(1\)/,

@@ -75,6 +75,25 @@ if (BACKENDS_UNDER_TEST.includes("webgpu")) {
       assert.equal(x.nbytes, 10);
     });
 
+    it("runs backward in place from the output itself", async () => {
+      const act = new Activation("sigmoid", { inplace: true });
+      const y = act.forward(gpuarray.toGpu(np.array([-2, 0, 2], "float32")));
+      const s = Array.from((await y.get()).data);
+      const gx = act.backward(y)!;
+      assert.equal(gx, y);
+      const got = Array.from((await gx.get()).data);
+      got.forEach((v, i) => {
+        const want = Math.fround(s[i]! * s[i]! * (1 - s[i]!));
+        assert.ok(Math.abs(v - want) <= 1e-7, `${v} vs ${want}`);
+      });
+    });
+
+    it("lets the last setBackend call made win, whichever finishes first", async () => {
+      await Promise.all([setBackend("webgpu"), setBackend("cpu")]);
+      assert.equal(getBackend(), "cpu");
+      await setBackend("webgpu");
+    });
+
     it("keeps arrays on the backend they were made on", async () => {
       await setBackend("cpu");
       const onCpu = gpuarray.toGpu(np.array([-1, 1], "float32"));

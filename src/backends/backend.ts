@@ -49,6 +49,8 @@ export interface Backend {
   /** Copies all of `source` into `target`, which has the same dtype and size. */
   copy(target: DeviceBuffer, source: DeviceBuffer): void;
   run(launch: KernelLaunch): void;
+  /** False once the backend can no longer run (a lost GPU device); absent means always usable. */
+  readonly usable?: boolean;
   /** Applies setBackend's options; a backend without options need not implement it. */
   configure?(options: BackendOptions): Promise<void>;
 }

@@ -13,12 +13,13 @@ const FACTORIES: Record<BackendName, () => Promise<Backend>> = {
 
 export const BACKEND_NAMES = Object.keys(FACTORIES) as BackendName[];
 
-const started = new Map<BackendName, Backend>();
+const started = new Map<BackendName, Promise<Backend>>();
+let requests = 0;
 let current: Backend = startCpu();
 
 function startCpu(): Backend {
   const backend = new CpuBackend();
-  started.set("cpu", backend);
+  started.set("cpu", Promise.resolve(backend));
   return backend;
 }
 
@@ -32,13 +33,18 @@ export async function setBackend(name: BackendName, options: BackendOptions = {}
       `unknown backend ${JSON.stringify(name)}; available: ${BACKEND_NAMES.join(", ")}`,
     );
   }
-  let backend = started.get(name);
-  if (backend === undefined) {
-    backend = await FACTORIES[name]();
-    started.set(name, backend);
+  const request = ++requests;
+  let starting = started.get(name);
+  // One start per backend, shared by concurrent calls; a backend that died is started anew.
+  if (starting === undefined || (await starting).usable === false) {
+    starting = FACTORIES[name]();
+    started.set(name, starting);
+    starting.catch(() => started.delete(name));
   }
+  const backend = await starting;
   await backend.configure?.(options);
-  current = backend;
+  // Overlapping calls: the one made last decides, whichever finishes last.
+  if (request === requests) current = backend;
 }
 
 /** The name of the backend new arrays go to; "cpu" unless setBackend chose another. */

@@ -143,9 +143,10 @@ function resolveArgs(activation: ActivationName, args: readonly number[] | undef
       `${activation} takes ${spec.params.length} args (${expected}), got ${Array.isArray(args) ? args.length : String(args)}`,
     );
   }
-  const bad = args.find((a) => typeof a !== "number" || !Number.isFinite(a));
+  // Args are used as float32 values: 1e39 is finite but not as a float32.
+  const bad = args.find((a) => typeof a !== "number" || !Number.isFinite(Math.fround(a)));
   if (bad !== undefined)
-    throw new ModuleError(`${activation} args must be finite numbers, got ${String(bad)}`);
+    throw new ModuleError(`${activation} args must be finite float32 numbers, got ${String(bad)}`);
   const problem = spec.validate?.(args);
   if (problem) throw new ModuleError(problem);
   return [...args];

@@ -33,13 +33,18 @@ export function runElementwise({
   // Uniforms are float32 on every backend; rounding here keeps all backends on the same values
   // (clip's bounds, in particular, must equal the clipped outputs bit for bit).
   const rounded = params.map(Math.fround);
-  backend.run({
-    kernel,
-    dtype,
-    output: output.buffer,
-    inputs: inputs.map((array) => array.buffer),
-    params: rounded,
-    slice,
-  });
+  try {
+    backend.run({
+      kernel,
+      dtype,
+      output: output.buffer,
+      inputs: inputs.map((array) => array.buffer),
+      params: rounded,
+      slice,
+    });
+  } catch (error) {
+    if (output !== source) output.dispose();
+    throw error;
+  }
   return output;
 }

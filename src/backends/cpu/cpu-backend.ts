@@ -6,6 +6,7 @@
 import type { AnyTypedArray, DType } from "../../core/dtype.js";
 import { itemSize } from "../../core/dtype.js";
 import { BackendError } from "../../core/errors.js";
+import { importNode } from "../../core/node-import.js";
 import type { Kernel } from "../../ops/ir.js";
 import type { Backend, BackendOptions, DeviceBuffer, KernelLaunch } from "../backend.js";
 import { Heap, MAX_PAGES } from "./heap.js";
@@ -49,7 +50,7 @@ function canShareMemory(): boolean {
 /** The cores this program may use: Node's os module, or the browser's navigator. */
 async function availableCores(): Promise<number> {
   if (typeof process !== "undefined" && process.versions?.node !== undefined) {
-    const os = await import("node:os");
+    const os = await importNode<typeof import("node:os")>("os");
     return os.availableParallelism();
   }
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
@@ -68,6 +69,8 @@ export class CpuBackend implements Backend {
   private threads: number | null = null;
   private pool: Promise<ThreadPool | null> | null = null;
   private readyPool: ThreadPool | null = null;
+  /** Bumped when the thread count changes, so a pool still starting knows it is stale. */
+  private generation = 0;
   /** Reused for every call's parameters: no allocation on the hot path. */
   private readonly params = new Array<number>(PARAM_SLOTS).fill(0);
 
@@ -82,9 +85,9 @@ export class CpuBackend implements Backend {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new BackendError(`cpu: threads must be a positive integer, got ${String(threads)}`);
     }
+    if (threads === this.threads) return;
     this.threads = threads;
-    this.pool = null;
-    this.readyPool = null;
+    await this.stopPool();
     if (threads > 1) await this.startPool();
   }
 
@@ -202,15 +205,33 @@ export class CpuBackend implements Backend {
   }
 
   private startPool(): Promise<ThreadPool | null> {
+    const generation = this.generation;
     this.pool ??= (async () => {
       const threads = this.threads ?? (await availableCores());
       const pool = await ThreadPool.start(this.heap.memory, threads - 1, () =>
         this.heap.allocate(SCRATCH_BYTES),
       );
+      // setBackend asked for another thread count while this pool was starting.
+      if (generation !== this.generation) {
+        this.closePool(pool);
+        return null;
+      }
       this.readyPool = pool;
       return pool;
     })();
     return this.pool;
+  }
+
+  private async stopPool(): Promise<void> {
+    const pending = this.pool;
+    this.generation++;
+    this.pool = null;
+    this.readyPool = null;
+    this.closePool(await pending);
+  }
+
+  private closePool(pool: ThreadPool | null): void {
+    pool?.close().forEach((scratch) => this.heap.release(scratch, SCRATCH_BYTES));
   }
 
   private compiled(kernel: Kernel, dtype: "float32" | "float16"): CompiledKernel {

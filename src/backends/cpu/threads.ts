@@ -6,6 +6,8 @@
 // bumps SEQ; the worker runs it and copies SEQ to DONE. Compiled kernels reach workers by
 // postMessage, once per worker, before the first job that names them.
 
+import { BackendError } from "../../core/errors.js";
+import { importNode } from "../../core/node-import.js";
 import { CONTROL } from "./threads-protocol.js";
 import type { WasmKernelExports } from "./wasm/kernel.js";
 import { WORKER_SOURCE } from "./worker-source.js";
@@ -25,7 +27,7 @@ export interface ThreadJob {
 }
 
 interface WorkerHandle {
-  readonly worker: { postMessage(message: unknown): void };
+  readonly worker: NodeWorker;
   readonly control: Int32Array;
   readonly params: Float32Array;
   readonly kernels: Set<number>;
@@ -45,6 +47,8 @@ type WorkerConstructor = new (
 
 /** A worker that has not taken its job by then is presumed gone; the main thread takes it back. */
 const CLAIM_TIMEOUT_MS = 5000;
+/** A worker that took a job and has not finished it by then has died: fail rather than hang. */
+const JOB_TIMEOUT_MS = 120_000;
 
 export class ThreadPool {
   private constructor(private readonly workers: readonly WorkerHandle[]) {}
@@ -58,7 +62,7 @@ export class ThreadPool {
     if (count < 1 || typeof process === "undefined" || process.versions?.node === undefined)
       return null;
     if (!(memory.buffer instanceof SharedArrayBuffer)) return null;
-    const { Worker } = (await import("node:worker_threads")) as { Worker: WorkerConstructor };
+    const { Worker } = await importNode<{ Worker: WorkerConstructor }>("worker_threads");
     const shared = new SharedArrayBuffer(count * CONTROL.WORDS * 4);
     const started = Array.from({ length: count }, async (_, i) => {
       const control = new Int32Array(shared, i * CONTROL.WORDS * 4, CONTROL.WORDS);
@@ -76,6 +80,7 @@ export class ThreadPool {
     try {
       workers = await Promise.all(started);
     } catch {
+      // Stop the workers that did start; their scratch is freed with the pool's next start.
       await Promise.allSettled(started.map(async (w) => (await w).worker.terminate()));
       return null;
     }
@@ -84,6 +89,12 @@ export class ThreadPool {
 
   get size(): number {
     return this.workers.length + 1;
+  }
+
+  /** Stops the workers; returns their scratch areas for the caller to free. */
+  close(): number[] {
+    for (const { worker } of this.workers) void worker.terminate();
+    return this.workers.map((handle) => handle.scratch);
   }
 
   /**
@@ -154,8 +165,12 @@ export class ThreadPool {
   ): void {
     const c = handle.control;
     const seq = Atomics.load(c, CONTROL.SEQ);
-    const deadline = Date.now() + CLAIM_TIMEOUT_MS;
+    const started = Date.now();
+    const deadline = started + CLAIM_TIMEOUT_MS;
     while (Atomics.load(c, CONTROL.DONE) !== seq) {
+      if (Date.now() > started + JOB_TIMEOUT_MS) {
+        throw new BackendError("cpu: a worker thread stopped in the middle of a kernel");
+      }
       if (
         Date.now() > deadline &&
         Atomics.compareExchange(c, CONTROL.CLAIM, seq - 1, seq) === seq - 1

@@ -2,6 +2,7 @@
 // npm package (Dawn) in Node. Only this file knows where a GPU comes from.
 
 import { BackendError } from "../../core/errors.js";
+import { importNode } from "../../core/node-import.js";
 
 export interface GpuSource {
   readonly gpu: GPU;
@@ -75,7 +76,7 @@ async function requestNodeAdapter(): Promise<{ adapter: GPUAdapter; source: GpuS
   };
   // Without a system Vulkan driver, use SwiftShader when Chromium provides it (unless the user
   // chose a driver). Dawn reads the variable when it creates its instance, so set it first.
-  const fs = await import("node:fs");
+  const fs = await importNode<typeof import("node:fs")>("fs");
   const software = process.env.VK_ICD_FILENAMES === undefined && fs.existsSync(SWIFTSHADER_ICD);
   if (software && !SYSTEM_ICD_FOLDERS.some((folder) => hasIcd(fs, folder))) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;

@@ -73,6 +73,10 @@ export class WebGpuBackend implements Backend {
     });
   }
 
+  get usable(): boolean {
+    return this.lost === null;
+  }
+
   /** Pool and cache sizes, for tests and `puzzlelib info`. */
   get stats(): { pooledBytes: number; buffersCreated: number; pipelines: number } {
     return {
@@ -87,7 +91,9 @@ export class WebGpuBackend implements Backend {
     this.checkHealthy();
     const byteLength = byteLengthOf(dtype, size);
     const limit = this.device.limits.maxStorageBufferBindingSize;
-    if (byteLength > limit) {
+    // A float32 kernel may bind a redo queue of one word per element plus its header.
+    const binds = dtype === "float32" ? byteLength + REDO_HEADER_WORDS * 4 : byteLength;
+    if (binds > limit) {
       throw new BackendError(
         `webgpu: a ${dtype} tensor of ${size} elements needs ${byteLength} bytes; ` +
           `this adapter binds at most ${limit} bytes per buffer`,
@@ -142,6 +148,17 @@ export class WebGpuBackend implements Backend {
       throw new BackendError(`webgpu: kernels run on float32 and float16, not ${dtype}`);
     }
     const out = output as WebGpuBuffer;
+    // An input other than the first that is the output itself (backward in place from the
+    // output: act.backward(act.data)) cannot be bound read-only beside the read_write output:
+    // it is read from a copy.
+    const copies: WebGpuBuffer[] = [];
+    inputs = inputs.map((input, i) => {
+      if (i === 0 || input !== output) return input;
+      const copy = this.allocate(out.dtype, out.size);
+      this.copy(copy, out);
+      copies.push(copy);
+      return copy;
+    });
     const variant: WgslVariant = {
       dtype,
       inplace: inputs[0] === output,
@@ -149,7 +166,10 @@ export class WebGpuBackend implements Backend {
     };
     const pipelines = this.pipeline(kernel, variant);
     const units = dtype === "float16" ? Math.ceil(out.size / 2) : out.size;
-    if (units === 0) return;
+    if (units === 0) {
+      copies.forEach((copy) => this.release(copy));
+      return;
+    }
 
     const launch = new ArrayBuffer(UNIFORM_BYTES);
     new Uint32Array(launch, 0, 2).set([out.size, units]);
@@ -204,6 +224,7 @@ export class WebGpuBackend implements Backend {
     pass.end();
     this.device.queue.submit([encoder.finish()]);
     if (queue !== null) this.redoQueues.release(queue);
+    copies.forEach((copy) => this.release(copy));
   }
 
   private bindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
