@@ -78,8 +78,11 @@ const EXPM1_POLY = [
  */
 const LOG1P_POLY = [0.6666668653488159, 0.3998876214027405, 0.29580608010292053];
 
+/** Horner's scheme from the leading coefficient (x is finite wherever it is used). */
 const horner = (x: F, coefficients: readonly number[]): F =>
-  coefficients.reduceRight<F | number>((acc, c) => add(mul(acc, x), c), 0) as F;
+  coefficients
+    .slice(0, -1)
+    .reduceRight<F | number>((acc, c) => add(mul(acc, x), c), coefficients.at(-1)!) as F;
 
 /** x limited to [lo, hi]; NaN gives lo, so what is computed from it stays finite. */
 const clamp = (x: F, lo: number, hi: number): F => select(ge(x, lo), select(le(x, hi), x, hi), lo);

@@ -22,6 +22,8 @@ const UP = 2 ** 64;
 const DOWN = 2 ** -64;
 const UP_BITS = 64;
 const BIAS = 127;
+/** 1.5 * 2^23: integers of magnitude below 2^22 added to it are exact, in the low bits. */
+const MAGIC = 1.5 * 2 ** 23;
 
 export function push(f: FunctionBuilder, value: Value): void {
   if ("local" in value) f.get(value.local);
@@ -66,7 +68,8 @@ function finiteNonzero(f: FunctionBuilder, abs: number): void {
 /**
  * a * 2^k rounded once. When every lane has -126 <= k <= 127, 2^k is a normal float and one
  * multiplication is exactly ldexp (one rounding, subnormals, overflow, zero, Inf, NaN included);
- * that is the common case, taken when all four lanes allow it. Otherwise, per lane:
+ * that is the common case, taken when all four lanes allow it (2^k is then built in float
+ * arithmetic, cheaper than a float-to-int conversion). Otherwise, per lane:
  * - subnormal a is first scaled up by 2^64 (exact) with k lowered to match, so x is normal;
  * - t = E(x) + k, the result's biased exponent, decides: 1 <= t <= 254: x with its exponent field
  *   replaced (exact); t >= 255: ±Inf; t <= 0 (subnormal or zero result): x with exponent field
@@ -78,13 +81,22 @@ function finiteNonzero(f: FunctionBuilder, abs: number): void {
 const ldexp: Lowering = (f, operands) => {
   const a = operand(operands, 0);
   push(f, operand(operands, 1));
-  f.simd(Simd.i32x4TruncSatF32x4S);
-  const k = save(f);
-  f.get(k).splat32(126).simd(Simd.i32x4Add).splat32(253).simd(Simd.i32x4LeU);
+  f.simd(Simd.f32x4Trunc);
+  const kf = save(f);
+  f.get(kf).f32x4(-126).simd(Simd.f32x4Ge).get(kf).f32x4(127).simd(Simd.f32x4Le).simd(Simd.and);
   f.simd(Simd.i32x4AllTrue).open(Op.if, V128);
+  // kf + 1.5 * 2^23 + 127 is exact and holds kf + 127 in its low mantissa bits; shifted left by
+  // 23 they are the bits of 2^kf (the exponent and leading mantissa bit shift out).
   push(f, a);
-  f.get(k).splat32(BIAS).simd(Simd.i32x4Add).i32(23).simd(Simd.i32x4Shl).simd(Simd.f32x4Mul);
+  f.get(kf)
+    .f32x4(MAGIC + BIAS)
+    .simd(Simd.f32x4Add)
+    .i32(23)
+    .simd(Simd.i32x4Shl);
+  f.simd(Simd.f32x4Mul);
   f.op(Op.else);
+  f.get(kf).simd(Simd.i32x4TruncSatF32x4S);
+  const k = save(f);
   const abs = magnitude(f, a);
   f.get(abs).f32x4(SMALLEST_NORMAL).simd(Simd.f32x4Lt);
   const tiny = save(f);
