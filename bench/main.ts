@@ -1,6 +1,13 @@
-// The benchmark entry: `npm run bench -- --backend webgpu [--sizes 20-26] [--reps 5] ...`.
-// Exit codes, as the puzzlelib command: 0 success, 1 failure (a wrong result included), 2 usage.
+// The benchmark entry. `npm run bench` (cpu) runs puzzlelib-ts side by side with the naive loop
+// and the peer libraries of bench/peers (compare.ts); `npm run bench -- --backend webgpu` measures
+// puzzlelib-ts alone on the GPU against a device copy (puzzlelib.ts).
+// Exit codes, as the puzzlelib command: 0 success, 1 failure (a wrong result of puzzlelib-ts
+// included; a peer's wrong result is reported, not a failure), 2 usage.
 
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import {
   ACTIVATION_NAMES,
@@ -20,9 +27,27 @@ import {
   type RunInfo,
 } from "./report.js";
 import type { LatencyResult, SuiteOptions } from "./puzzlelib.js";
+import * as sources from "../src/index.js";
+import { compareSize, NAIVE, puzzlelibImpls, type Puzzlelib, type SizeReport } from "./compare.js";
+import {
+  printCompareHeader,
+  printSize,
+  printSummary,
+  writeCompareJson,
+  type CompareInfo,
+} from "./compare-report.js";
+import type { Direction, Impl } from "./impl.js";
+import { loadPeers } from "./peers/load.js";
 
 const BACKENDS = ["cpu", "webgpu"] as const;
 type BenchBackend = (typeof BACKENDS)[number];
+const SUITES = ["compare", "self"] as const;
+type Suite = (typeof SUITES)[number];
+const LIBS = ["src", "dist"] as const;
+type Lib = (typeof LIBS)[number];
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const IMPL_IDS =
+  "tfjs-cpu, tfjs-wasm, ort-1t, ort-2t, puzzlelib-1t[-ip], puzzlelib-Nt[-ip], naive-js";
 
 // Host memory bounds the sweep: the bench keeps float32 inputs and readbacks of each size.
 const MAX_LOG2 = 28;
@@ -33,35 +58,76 @@ const MAX_K = 20000;
 const USAGE = `usage: npm run bench -- [options]
 
   --backend cpu|webgpu   what to measure (default cpu)
-  --sizes A-B            log2 range of tensor sizes; A alone for one size; B may be "max"
-                         (up to 2^${MAX_LOG2}, or until the device refuses the allocation).
-                         default: webgpu 20-26 (20-20 on a software adapter), cpu 16-20
+  --suite compare|self   compare (cpu only, the default there): puzzlelib-ts cpu at 1 and all
+                         threads, in place or not, side by side with the naive loop, tfjs
+                         (cpu, wasm) and onnxruntime-node (1, 2 threads) of bench/peers, against
+                         a Float32Array copy; self (the default for webgpu): puzzlelib-ts alone
+                         against the backend's own copy, and small-tensor latency
+  --sizes A-B|A,B,...    log2 sizes: a range, or a list; B may be "max" (2^${MAX_LOG2}, or until
+                         the device refuses the allocation). default: compare 10,16,20,24
+                         (--quick 10,16,20), self: webgpu 20-26 (20-20 on a software adapter),
+                         cpu 16-20
   --reps N               repetitions, median and min reported (default 5, --quick 3)
   --functions a,b        subset of ${ACTIVATION_NAMES.join(",")} (default all)
+  --directions a,b       compare: forward, backward or both (default both)
+  --only a,b             compare: only these implementations, by id or prefix:
+                         ${IMPL_IDS}
+  --no-inplace           compare: skip puzzlelib's in-place variants
+  --lib src|dist         compare: puzzlelib-ts from its TypeScript sources (default, under tsx)
+                         or from the built package in dist/ (run npm run build first)
   --json FILE            also write the results as JSON
-  --quick                a short run: the smallest default size, 3 repetitions, fewer calls
-  --help                 this text`;
+  --quick                a short run: fewer sizes, 3 repetitions, fewer calls
+  --help                 this text
+
+The peers live in bench/peers, a package of their own; install them once with
+  cd bench/peers && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts
+Without them, compare measures puzzlelib-ts, the naive loop and the copy, and says so.`;
 
 class UsageError extends Error {}
 
 interface Config {
   backend: BenchBackend;
-  sizes: [number, number] | null;
+  suite: Suite;
+  sizes: number[] | null;
   reps: number | null;
   functions: ActivationName[];
+  directions: Direction[];
+  only: string[] | null;
+  inplace: boolean;
+  lib: Lib;
   json: string | null;
   quick: boolean;
 }
 
-function parseRange(text: string): [number, number] {
+/** log2 sizes: "A-B" (B may be "max"), "A", or "A,B,C". */
+function parseSizes(text: string): number[] {
+  if (text.includes(",")) {
+    const sizes = text.split(",").map((part) => {
+      const n = Number(part);
+      if (!/^\d+$/.test(part) || n > MAX_LOG2) {
+        throw new UsageError(`--sizes ${text}: each size must be a log2 <= ${MAX_LOG2}`);
+      }
+      return n;
+    });
+    return [...new Set(sizes)].sort((a, b) => a - b);
+  }
   const match = /^(\d+)(?:-(\d+|max))?$/.exec(text);
-  if (match === null) throw new UsageError(`--sizes wants A-B (log2), got ${text}`);
+  if (match === null) throw new UsageError(`--sizes wants A-B or A,B,... (log2), got ${text}`);
   const lo = Number(match[1]);
   const hi = match[2] === undefined ? lo : match[2] === "max" ? MAX_LOG2 : Number(match[2]);
   if (lo > hi || hi > MAX_LOG2) {
     throw new UsageError(`--sizes ${text}: need A <= B <= ${MAX_LOG2}`);
   }
-  return [lo, hi];
+  return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+}
+
+function parseList<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
+  return text.split(",").map((item) => {
+    if (!(allowed as readonly string[]).includes(item)) {
+      throw new UsageError(`unknown ${what} ${item}; choose from ${allowed.join(", ")}`);
+    }
+    return item as T;
+  });
 }
 
 function parseConfig(argv: string[]): Config | null {
@@ -73,6 +139,11 @@ function parseConfig(argv: string[]): Config | null {
       sizes: { type: "string" },
       reps: { type: "string" },
       functions: { type: "string" },
+      suite: { type: "string" },
+      directions: { type: "string" },
+      only: { type: "string" },
+      "no-inplace": { type: "boolean", default: false },
+      lib: { type: "string", default: "src" },
       json: { type: "string" },
       quick: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -90,17 +161,32 @@ function parseConfig(argv: string[]): Config | null {
       throw new UsageError(`--reps wants a positive integer, got ${values.reps}`);
     }
   }
-  const functions = (values.functions ?? ACTIVATION_NAMES.join(",")).split(",").map((f) => {
-    if (!(ACTIVATION_NAMES as readonly string[]).includes(f)) {
-      throw new UsageError(`unknown function ${f}; choose from ${ACTIVATION_NAMES.join(", ")}`);
-    }
-    return f as ActivationName;
-  });
+  const functions = parseList(
+    values.functions ?? ACTIVATION_NAMES.join(","),
+    ACTIVATION_NAMES,
+    "function",
+  );
+  const suite = (values.suite ?? (backend === "cpu" ? "compare" : "self")) as Suite;
+  if (!SUITES.includes(suite)) {
+    throw new UsageError(`--suite must be one of ${SUITES.join(", ")}, got ${values.suite}`);
+  }
+  if (suite === "compare" && backend !== "cpu") {
+    throw new UsageError("--suite compare measures the cpu backend; use --suite self for webgpu");
+  }
   return {
     backend,
-    sizes: values.sizes === undefined ? null : parseRange(values.sizes),
+    suite,
+    sizes: values.sizes === undefined ? null : parseSizes(values.sizes),
     reps,
     functions,
+    directions: parseList(
+      values.directions ?? "forward,backward",
+      ["forward", "backward"],
+      "direction",
+    ),
+    only: values.only === undefined ? null : values.only.split(","),
+    inplace: !values["no-inplace"],
+    lib: parseList(values.lib, LIBS, "--lib")[0]!,
     json: values.json ?? null,
     quick: values.quick,
   };
@@ -126,16 +212,16 @@ async function describeBackend(
   };
 }
 
-async function run(config: Config): Promise<number> {
+async function runSelf(config: Config): Promise<number> {
   const print = (text: string) => console.log(text);
   const { adapter, origin } = await describeBackend(config.backend);
   const software = config.backend === "webgpu" && isSoftwareAdapter(adapter);
   const notes: string[] = [];
   let sizes = config.sizes;
   if (sizes === null) {
-    if (config.backend === "cpu") sizes = config.quick ? [16, 16] : [16, 20];
-    else if (software || config.quick) sizes = [20, 20];
-    else sizes = [20, 26];
+    if (config.backend === "cpu") sizes = config.quick ? [16] : [16, 17, 18, 19, 20];
+    else if (software || config.quick) sizes = [20];
+    else sizes = [20, 21, 22, 23, 24, 25, 26];
     if (software) {
       notes.push("a software adapter: default sizes cut to 2^20; its times say nothing of a GPU");
     }
@@ -167,7 +253,7 @@ async function run(config: Config): Promise<number> {
   const stopped: string[] = [];
   const measured: number[] = [];
   printThroughputHeader(print);
-  for (let log2 = sizes[0]; log2 <= sizes[1]; log2++) {
+  for (const log2 of sizes) {
     try {
       throughput.push(...(await measureSize(log2, options, (r) => print(throughputRow(r)))));
       measured.push(log2);
@@ -198,6 +284,93 @@ async function run(config: Config): Promise<number> {
   return measured.length > 0 && latency.length > 0 ? 0 : 1;
 }
 
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The library as the compare suite measures it: the sources, or the built dist/. */
+async function loadPuzzlelib(lib: Lib): Promise<{ module: Puzzlelib; notes: string[] }> {
+  if (lib === "src") return { module: sources, notes: [] };
+  const entry = join(ROOT, "dist", "index.js");
+  if (!existsSync(entry)) throw new UsageError("--lib dist: no dist/index.js; run npm run build");
+  const notes: string[] = [];
+  if (statSync(entry).mtimeMs < newestMtime(join(ROOT, "src"))) {
+    notes.push("puzzlelib: dist/ is older than src/: this measures the last build (npm run build)");
+  }
+  const specifier = pathToFileURL(entry).href;
+  return { module: (await import(specifier)) as Puzzlelib, notes };
+}
+
+/** The side-by-side run: peers first at each size, then puzzlelib-ts, then the naive loop. */
+async function runCompare(config: Config): Promise<number> {
+  const print = (text: string) => console.log(text);
+  const progress = (text: string) => process.stderr.write(`  ... ${text}\n`);
+  const only = config.only;
+  const wanted = (id: string) => only === null || only.some((o) => id === o || id.startsWith(o));
+  const sizes = config.sizes ?? (config.quick ? [10, 16, 20] : [10, 16, 20, 24]);
+  const options = {
+    reps: config.reps ?? (config.quick ? 3 : 5),
+    targetMs: config.quick ? 10 : 25,
+    maxK: MAX_K,
+    budgetMs: config.quick ? 1000 : 1500,
+    verifyEach: false,
+    functions: config.functions,
+    directions: config.directions,
+  };
+
+  const library = await loadPuzzlelib(config.lib);
+  const peers = await loadPeers(wanted);
+  const puzzlelib = await puzzlelibImpls(library.module, config.lib, config.inplace);
+  const impls: Impl[] = [
+    ...peers.impls,
+    ...puzzlelib.impls.filter((i) => wanted(i.id)),
+    ...(wanted(NAIVE.id) ? [NAIVE] : []),
+  ];
+  const info: CompareInfo = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model.trim() ?? "unknown cpu",
+    cores: availableParallelism(),
+    reps: options.reps,
+    targetMs: options.targetMs,
+    budgetMs: options.budgetMs,
+    sizes,
+    impls: impls.map(({ id, kind, description }) => ({ id, kind, description })),
+    versions: peers.versions,
+    problems: peers.problems,
+    notes: [...library.notes, ...puzzlelib.notes, ...peers.notes],
+  };
+  printCompareHeader(info, print);
+  for (const problem of peers.problems) console.error(`bench: ${problem}`);
+
+  const reports: SizeReport[] = [];
+  try {
+    for (const log2 of sizes) {
+      const report = await compareSize(log2, impls, options, progress);
+      reports.push(report);
+      printSize(report, print);
+    }
+  } finally {
+    for (const impl of impls) await impl.close?.();
+  }
+  printSummary(reports, impls, print);
+  if (config.json !== null) {
+    writeCompareJson(config.json, { info, sizes: reports });
+    print(`\nwrote ${config.json}`);
+  }
+  // A wrong or failing puzzlelib-ts result fails the run; a peer's is only reported.
+  const own = reports.flatMap((r) => r.results).filter((r) => r.kind === "puzzlelib");
+  const bad = own.filter((r) => r.status === "fail" || r.status === "error");
+  for (const r of bad)
+    console.error(`bench: ${r.impl} ${r.function} ${r.direction} 2^${r.log2}: ${r.message}`);
+  return bad.length > 0 ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   let config: Config | null;
   try {
@@ -213,7 +386,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  return run(config);
+  return config.suite === "compare" ? runCompare(config) : runSelf(config);
 }
 
 main(process.argv.slice(2)).then(

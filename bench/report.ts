@@ -33,7 +33,8 @@ function line(columns: readonly Column[], cells: readonly string[]): string {
 }
 
 /** Three significant digits, without switching to exponents for the usual ranges. */
-function num(value: number): string {
+export function num(value: number | undefined): string {
+  if (value === undefined) return "";
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
   if (abs >= 1000) return value.toFixed(0);

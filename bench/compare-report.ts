@@ -1,0 +1,224 @@
+// Printing the side-by-side benchmark: one block per size (every implementation's row per
+// function and direction), a summary matrix at the end, and the JSON file.
+
+import { writeFileSync } from "node:fs";
+import { num } from "./report.js";
+import { BYTES, COPY_BYTES, type CompareResult, type SizeReport } from "./compare.js";
+import type { Impl } from "./impl.js";
+import { MIN_REPS } from "./timing.js";
+
+export interface CompareInfo {
+  readonly date: string;
+  readonly node: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly reps: number;
+  readonly targetMs: number;
+  readonly budgetMs: number;
+  readonly sizes: readonly number[];
+  readonly impls: readonly { id: string; kind: string; description: string }[];
+  readonly versions: Readonly<Record<string, string>>;
+  readonly problems: readonly string[];
+  readonly notes: readonly string[];
+}
+
+type Print = (text: string) => void;
+
+interface Column {
+  readonly title: string;
+  readonly width: number;
+  readonly left?: boolean;
+}
+
+function line(columns: readonly Column[], cells: readonly string[]): string {
+  return columns
+    .map((c, i) => (c.left ? (cells[i] ?? "").padEnd(c.width) : (cells[i] ?? "").padStart(c.width)))
+    .join("  ")
+    .trimEnd();
+}
+
+function rule(columns: readonly Column[]): string {
+  return "-".repeat(columns.reduce((sum, c) => sum + c.width + 2, -2));
+}
+
+export function printCompareHeader(info: CompareInfo, print: Print): void {
+  print(`puzzlelib-ts side-by-side benchmark, ${info.date}`);
+  print(`node ${info.node}, ${info.cpu}, ${info.cores} cores`);
+  print(
+    `${info.reps} repetitions per row (median and min), each >= ${info.targetMs} ms of calls ` +
+      `(down to ${MIN_REPS} where one call is slow, to keep a row near ${info.budgetMs / 1000} s); ` +
+      `sizes ${info.sizes.map((s) => `2^${s}`).join(", ")} float32 elements`,
+  );
+  print("");
+  print("implementations:");
+  for (const impl of info.impls)
+    print(`  ${impl.id.padEnd(16)} ${impl.kind.padEnd(9)} ${impl.description}`);
+  for (const problem of info.problems) print(`  missing: ${problem}`);
+  print("");
+  for (const note of info.notes) print(`note: ${note}`);
+  print(
+    `note: bytes counted: forward ${BYTES.forward} B/element (read x, write y), backward ` +
+      `${BYTES.backward} B/element (read g and y or x, write dx); the copy anchor is one ` +
+      `Float32Array.prototype.set of the N floats, ${COPY_BYTES} B/element; "of copy" = GB/s / ` +
+      `the copy's GB/s at the same size, so backward rows can exceed a copy's time and still ` +
+      `reach 1.0`,
+  );
+  print(
+    `note: "/peer" = median time / the fastest peer's median time for the same function and ` +
+      `direction (below 1: faster than every peer); peers: tfjs-cpu, tfjs-wasm, ort-1t, ort-2t`,
+  );
+  print(
+    "note: every row's output is read back and checked against the float64 reference (relative " +
+      "1e-5; up to 2^21 elements, evenly strided) after its first call, before it is timed, and " +
+      "again after its last repetition; a row that fails is reported as FAIL, and not timed",
+  );
+}
+
+const ROWS: readonly Column[] = [
+  { title: "function", width: 9, left: true },
+  { title: "dir", width: 3, left: true },
+  { title: "implementation", width: 17, left: true },
+  { title: "ns/el med", width: 9 },
+  { title: "ns/el min", width: 9 },
+  { title: "GB/s", width: 7 },
+  { title: "/peer", width: 6 },
+  { title: "of copy", width: 7 },
+  { title: "notes", width: 5, left: true },
+];
+
+function rowNotes(r: CompareResult): string {
+  const notes: string[] = [];
+  if (r.status === "fail") notes.push(`FAIL: ${r.message}`);
+  else if (r.status === "error") notes.push(`ERROR: ${r.message}`);
+  else if (r.status === "n/a") notes.push(`n/a: ${r.message}`);
+  if (r.saved === "x") notes.push("from x");
+  if (r.deviation !== undefined) notes.push("known deviation, see below");
+  if (r.bestPeer !== undefined && r.kind === "peer" && r.vsBestPeer === 1)
+    notes.push("fastest peer");
+  return notes.join("; ");
+}
+
+/** The known deviations met at this size, once each, with the rows they apply to. */
+function printDeviations(results: readonly CompareResult[], print: Print): void {
+  const rows = new Map<string, { where: string[]; example: string }>();
+  for (const r of results) {
+    if (r.deviation === undefined) continue;
+    const entry = rows.get(r.deviation) ?? { where: [], example: r.deviationDetail ?? "" };
+    entry.where.push(`${r.impl} ${r.function} ${r.direction === "forward" ? "fwd" : "bwd"}`);
+    rows.set(r.deviation, entry);
+  }
+  for (const [deviation, { where, example }] of rows) {
+    print(`  known deviation: ${deviation}; rows ${where.join(", ")}; e.g. ${example}`);
+  }
+}
+
+export function printSize(report: SizeReport, print: Print): void {
+  const { copy } = report;
+  print("");
+  print(
+    `2^${report.log2} = ${report.size} elements; copy anchor ${num(copy.nsPerElementMedian)} ns/element, ` +
+      `${num(copy.gbps)} GB/s (best ${num(copy.gbpsBest)})`,
+  );
+  print(
+    line(
+      ROWS,
+      ROWS.map((c) => c.title),
+    ),
+  );
+  print(rule(ROWS));
+  let previous = "";
+  for (const r of report.results.slice().sort(byFunctionDirection(report.results))) {
+    const group = `${r.function}/${r.direction}`;
+    const first = group !== previous;
+    previous = group;
+    print(
+      line(ROWS, [
+        first ? r.function : "",
+        first ? (r.direction === "forward" ? "fwd" : "bwd") : "",
+        r.impl,
+        num(r.nsPerElementMedian),
+        num(r.nsPerElementMin),
+        num(r.gbps),
+        num(r.vsBestPeer),
+        num(r.copyFraction),
+        rowNotes(r),
+      ]),
+    );
+  }
+  printDeviations(report.results, print);
+}
+
+/** Groups rows by function (in measured order), then direction, keeping the measured order. */
+function byFunctionDirection(results: readonly CompareResult[]) {
+  const fnOrder = [...new Set(results.map((r) => r.function))];
+  const dirOrder = ["forward", "backward"];
+  const index = new Map(results.map((r, i) => [r, i]));
+  return (a: CompareResult, b: CompareResult) =>
+    fnOrder.indexOf(a.function) - fnOrder.indexOf(b.function) ||
+    dirOrder.indexOf(a.direction) - dirOrder.indexOf(b.direction) ||
+    index.get(a)! - index.get(b)!;
+}
+
+function geomean(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  return Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length);
+}
+
+/**
+ * One matrix per size and direction: ns/element (median) of each implementation side by side,
+ * and the geometric mean of its ratio to the fastest peer over the functions.
+ */
+export function printSummary(
+  reports: readonly SizeReport[],
+  impls: readonly Impl[],
+  print: Print,
+): void {
+  const ids = impls.map((i) => i.id);
+  const width = Math.max(9, ...ids.map((id) => id.length));
+  const columns: Column[] = [
+    { title: "", width: 15, left: true },
+    ...ids.map((id) => ({ title: id, width })),
+  ];
+  print("");
+  print("summary: ns/element (median); last line: geometric mean of /peer over the functions");
+  print("(FAIL: wrong result; ERR: threw; n/a: unsupported; x: backward recomputes from x)");
+  for (const report of reports) {
+    for (const direction of ["forward", "backward"] as const) {
+      const rows = report.results.filter((r) => r.direction === direction);
+      if (rows.length === 0) continue;
+      print("");
+      print(line(columns, [`2^${report.log2} ${direction}`, ...ids]));
+      print(rule(columns));
+      for (const fn of [...new Set(rows.map((r) => r.function))]) {
+        const cells = ids.map((id) => {
+          const r = rows.find((row) => row.function === fn && row.impl === id);
+          if (r === undefined) return "";
+          if (r.status === "fail") return "FAIL";
+          if (r.status === "error") return "ERR";
+          if (r.status === "n/a") return "n/a";
+          return `${r.saved === "x" ? "x " : ""}${num(r.nsPerElementMedian)}`;
+        });
+        print(line(columns, [fn, ...cells]));
+      }
+      const means = ids.map((id) =>
+        num(
+          geomean(
+            rows
+              .filter((r) => r.impl === id && r.vsBestPeer !== undefined)
+              .map((r) => r.vsBestPeer!),
+          ),
+        ),
+      );
+      if (means.some((m) => m !== "")) print(line(columns, ["/peer geomean", ...means]));
+    }
+  }
+}
+
+export interface CompareJson {
+  readonly info: CompareInfo;
+  readonly sizes: readonly SizeReport[];
+}
+
+export function writeCompareJson(file: string, report: CompareJson): void {
+  writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+}

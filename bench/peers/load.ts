@@ -1,0 +1,127 @@
+// Loads the peer libraries from bench/peers/node_modules, their own package (see package.json
+// beside this file), kept out of puzzlelib-ts's dependencies. A peer that is missing or fails to
+// start is reported with the reason, and the benchmark goes on without it.
+
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Impl } from "../impl.js";
+import { OrtImpl, ORT_NOTES, type Ort } from "./ort.js";
+import { TfjsImpl, TFJS_NOTES, type Tf } from "./tfjs.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const INSTALL_COMMAND = `cd ${relative(process.cwd(), HERE) || "."} && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts`;
+
+export interface PeerSet {
+  readonly impls: Impl[];
+  /** Why a peer is missing, one line each. */
+  readonly problems: string[];
+  readonly notes: string[];
+  readonly versions: Record<string, string>;
+}
+
+const require = createRequire(join(HERE, "package.json"));
+
+/** Imports a package of bench/peers by name; the specifier is a variable so tsc resolves nothing. */
+async function importPeer(name: string): Promise<unknown> {
+  const resolved = require.resolve(name);
+  return import(pathToFileURL(resolved).href);
+}
+
+function installedVersion(name: string): string | null {
+  try {
+    const pkg = require(`${name}/package.json`) as { version?: string };
+    return pkg.version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The message of an error, first line only. */
+function reason(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+}
+
+const EVENTS = ["uncaughtException", "unhandledRejection"] as const;
+
+/** A snapshot of the process's error handlers; restore() removes the ones added since. */
+function processListeners(): { restore(): void } {
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = EVENTS.map((event) => new Set(emitter.listeners(event)));
+  return {
+    restore() {
+      EVENTS.forEach((event, i) => {
+        for (const listener of emitter.listeners(event)) {
+          if (!before[i]!.has(listener)) {
+            emitter.removeListener(event, listener as (...args: unknown[]) => void);
+          }
+        }
+      });
+    },
+  };
+}
+
+/** Loads the peers named in `wanted` (tfjs-cpu, tfjs-wasm, ort-1t, ort-2t). */
+export async function loadPeers(wanted: (id: string) => boolean): Promise<PeerSet> {
+  const set: PeerSet = { impls: [], problems: [], notes: [], versions: {} };
+  if (!existsSync(join(HERE, "node_modules"))) {
+    set.problems.push(
+      `the peer libraries are not installed (no ${relative(process.cwd(), join(HERE, "node_modules"))}); ` +
+        `install them with: ${INSTALL_COMMAND}`,
+    );
+    return set;
+  }
+  for (const name of ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "onnxruntime-node"]) {
+    const version = installedVersion(name);
+    if (version !== null) set.versions[name] = version;
+  }
+
+  if (wanted("tfjs-cpu") || wanted("tfjs-wasm")) {
+    try {
+      const mod = (await importPeer("@tensorflow/tfjs")) as Tf & { default?: Tf };
+      // A CommonJS package imported from ESM: its exports may sit on `default`.
+      const tf = typeof mod.sigmoid === "function" ? mod : mod.default!;
+      tf.enableProdMode();
+      set.notes.push(...TFJS_NOTES);
+      for (const backend of ["cpu", "wasm"] as const) {
+        if (!wanted(`tfjs-${backend}`)) continue;
+        const listeners = processListeners();
+        try {
+          if (backend === "wasm") await importPeer("@tensorflow/tfjs-backend-wasm");
+          const impl = new TfjsImpl(tf, backend);
+          await impl.start();
+          set.impls.push(impl);
+        } catch (error) {
+          set.problems.push(`tfjs-${backend} not measured: ${reason(error)}`);
+        } finally {
+          // Emscripten's Node glue (tfjs-wasm) installs process handlers that rethrow every
+          // uncaught error from inside its minified source, burying the message; the bench
+          // reports its own errors.
+          listeners.restore();
+        }
+      }
+    } catch (error) {
+      set.problems.push(
+        `tfjs not measured: ${reason(error)}; install the peers with: ${INSTALL_COMMAND}`,
+      );
+    }
+  }
+
+  if (wanted("ort-1t") || wanted("ort-2t")) {
+    try {
+      const mod = (await importPeer("onnxruntime-node")) as Ort & { default?: Ort };
+      const ort = typeof mod.InferenceSession === "function" ? mod : mod.default!;
+      set.notes.push(...ORT_NOTES);
+      for (const threads of [1, 2]) {
+        if (wanted(`ort-${threads}t`)) set.impls.push(new OrtImpl(ort, threads));
+      }
+    } catch (error) {
+      set.problems.push(
+        `onnxruntime-node not measured: ${reason(error)}; its CPU binary ships in the npm ` +
+          `package; install the peers with: ${INSTALL_COMMAND}`,
+      );
+    }
+  }
+  return set;
+}
