@@ -2,7 +2,7 @@
 // function and direction), a summary matrix at the end, and the JSON file.
 
 import { writeFileSync } from "node:fs";
-import { num } from "./report.js";
+import { line, num, rule, type Column } from "./report.js";
 import { BYTES, COPY_BYTES, type CompareResult, type SizeReport } from "./compare.js";
 import type { Impl } from "./impl.js";
 import { MIN_REPS } from "./timing.js";
@@ -23,23 +23,6 @@ export interface CompareInfo {
 }
 
 type Print = (text: string) => void;
-
-interface Column {
-  readonly title: string;
-  readonly width: number;
-  readonly left?: boolean;
-}
-
-function line(columns: readonly Column[], cells: readonly string[]): string {
-  return columns
-    .map((c, i) => (c.left ? (cells[i] ?? "").padEnd(c.width) : (cells[i] ?? "").padStart(c.width)))
-    .join("  ")
-    .trimEnd();
-}
-
-function rule(columns: readonly Column[]): string {
-  return "-".repeat(columns.reduce((sum, c) => sum + c.width + 2, -2));
-}
 
 export function printCompareHeader(info: CompareInfo, print: Print): void {
   print(`puzzlelib-ts side-by-side benchmark, ${info.date}`);
@@ -75,15 +58,15 @@ export function printCompareHeader(info: CompareInfo, print: Print): void {
 }
 
 const ROWS: readonly Column[] = [
-  { title: "function", width: 9, left: true },
-  { title: "dir", width: 3, left: true },
-  { title: "implementation", width: 17, left: true },
+  { title: "function", width: 9, align: "left" },
+  { title: "dir", width: 3, align: "left" },
+  { title: "implementation", width: 17, align: "left" },
   { title: "ns/el med", width: 9 },
   { title: "ns/el min", width: 9 },
   { title: "GB/s", width: 7 },
   { title: "/peer", width: 6 },
   { title: "of copy", width: 7 },
-  { title: "notes", width: 5, left: true },
+  { title: "notes", width: 5, align: "left" },
 ];
 
 function rowNotes(r: CompareResult): string {
@@ -176,7 +159,7 @@ export function printSummary(
   const ids = impls.map((i) => i.id);
   const width = Math.max(9, ...ids.map((id) => id.length));
   const columns: Column[] = [
-    { title: "", width: 15, left: true },
+    { title: "", width: 15, align: "left" },
     ...ids.map((id) => ({ title: id, width })),
   ];
   print("");

@@ -16,13 +16,15 @@ export interface RunInfo {
 }
 
 type Align = "left" | "right";
-interface Column {
+/** A fixed-width table column, shared by both bench reports. */
+export interface Column {
   readonly title: string;
   readonly width: number;
-  readonly align: Align;
+  /** Right-aligned unless "left". */
+  readonly align?: Align;
 }
 
-function line(columns: readonly Column[], cells: readonly string[]): string {
+export function line(columns: readonly Column[], cells: readonly string[]): string {
   return columns
     .map((c, i) => {
       const cell = cells[i] ?? "";
@@ -64,7 +66,7 @@ const LATENCY: readonly Column[] = [
   { title: "min us", width: 9, align: "right" },
 ];
 
-function rule(columns: readonly Column[]): string {
+export function rule(columns: readonly Column[]): string {
   return "-".repeat(columns.reduce((sum, c) => sum + c.width + 2, -2));
 }
 
