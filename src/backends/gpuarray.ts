@@ -1,4 +1,4 @@
-import { allocateTyped, isDType, itemSize, type DType } from "../core/dtype.js";
+import { allocateTyped, checkDType, itemSize, type DType } from "../core/dtype.js";
 import { BackendError } from "../core/errors.js";
 import { formatShape, sizeOf, type Shape } from "../core/shape.js";
 import { NDArray } from "../host/ndarray.js";
@@ -68,15 +68,6 @@ export class GPUArray {
     const state = this.disposed ? ", disposed" : "";
     return `GPUArray(shape=${formatShape(this.shape)}, dtype=${this.dtype}, backend=${this.backend.name}${state})`;
   }
-}
-
-function checkDType(dtype: unknown): DType {
-  if (!isDType(dtype)) {
-    throw new BackendError(
-      `unsupported dtype ${String(dtype)}; use float32, float16, float64 or int32`,
-    );
-  }
-  return dtype;
 }
 
 /** Copies a host array to the current backend (PuzzleLib's gpuarray.to_gpu). */

@@ -1,3 +1,5 @@
+import { BackendError } from "./errors.js";
+
 /** The element types puzzlelib-ts stores. float16 is kept as raw IEEE half bits. */
 export type DType = "float32" | "float64" | "float16" | "int32";
 
@@ -16,6 +18,14 @@ const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, float
 
 export function isDType(value: unknown): value is DType {
   return typeof value === "string" && (DTYPES as readonly string[]).includes(value);
+}
+
+/** The dtype itself, or a BackendError naming the dtypes there are. */
+export function checkDType(value: unknown): DType {
+  if (!isDType(value)) {
+    throw new BackendError(`unsupported dtype ${String(value)}; use ${DTYPES.join(", ")}`);
+  }
+  return value;
 }
 
 export function itemSize(dtype: DType): number {

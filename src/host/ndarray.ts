@@ -1,4 +1,4 @@
-import { allocateTyped, isDType, type AnyTypedArray, type DType } from "../core/dtype.js";
+import { allocateTyped, checkDType, type AnyTypedArray, type DType } from "../core/dtype.js";
 import { BackendError } from "../core/errors.js";
 import { formatShape, sizeOf, type Shape } from "../core/shape.js";
 import { halfToNumber, numberToHalf } from "./float16.js";
@@ -16,7 +16,7 @@ export class NDArray {
   readonly dtype: DType;
 
   constructor(data: AnyTypedArray, shape: Shape, dtype: DType) {
-    if (!isDType(dtype)) throw new BackendError(`unsupported dtype ${String(dtype)}`);
+    checkDType(dtype);
     if (sizeOf(shape) !== data.length) {
       throw new BackendError(`shape ${formatShape(shape)} does not match ${data.length} elements`);
     }

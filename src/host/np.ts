@@ -1,4 +1,4 @@
-import { allocateTyped, isDType, type AnyTypedArray, type DType } from "../core/dtype.js";
+import { allocateTyped, checkDType, type AnyTypedArray, type DType } from "../core/dtype.js";
 import { BackendError } from "../core/errors.js";
 import { sizeOf, type Shape } from "../core/shape.js";
 import { NDArray, writeNumber, type NestedArray } from "./ndarray.js";
@@ -11,15 +11,6 @@ const TYPED_DTYPES = new Map<unknown, DType>([
   [Float64Array, "float64"],
   [Int32Array, "int32"],
 ]);
-
-function checkDType(dtype: unknown): DType {
-  if (!isDType(dtype)) {
-    throw new BackendError(
-      `unsupported dtype ${String(dtype)}; use float32, float64, float16 or int32`,
-    );
-  }
-  return dtype;
-}
 
 /**
  * A host array from nested number arrays or a typed array, as np.array. Without a dtype: a typed
