@@ -6,7 +6,7 @@
 import type { AnyTypedArray, DType } from "../../core/dtype.js";
 import { itemSize } from "../../core/dtype.js";
 import { BackendError } from "../../core/errors.js";
-import { importNode } from "../../core/node-import.js";
+import { importNode, isNode } from "../../core/node-import.js";
 import type { Kernel } from "../../ops/ir.js";
 import type { Backend, BackendOptions, DeviceBuffer, KernelLaunch } from "../backend.js";
 import { Heap, MAX_PAGES } from "./heap.js";
@@ -42,14 +42,12 @@ const LINE = 64;
 function canShareMemory(): boolean {
   if (typeof SharedArrayBuffer === "undefined") return false;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
-  return (
-    isolated === true || (typeof process !== "undefined" && process.versions?.node !== undefined)
-  );
+  return isolated === true || isNode();
 }
 
 /** The cores this program may use: Node's os module, or the browser's navigator. */
 async function availableCores(): Promise<number> {
-  if (typeof process !== "undefined" && process.versions?.node !== undefined) {
+  if (isNode()) {
     const os = await importNode<typeof import("node:os")>("os");
     return os.availableParallelism();
   }

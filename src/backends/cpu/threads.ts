@@ -7,7 +7,7 @@
 // postMessage, once per worker, before the first job that names them.
 
 import { BackendError } from "../../core/errors.js";
-import { importNode } from "../../core/node-import.js";
+import { importNode, isNode } from "../../core/node-import.js";
 import { CONTROL } from "./threads-protocol.js";
 import type { WasmKernelExports } from "./wasm/kernel.js";
 import { WORKER_SOURCE } from "./worker-source.js";
@@ -59,8 +59,7 @@ export class ThreadPool {
     count: number,
     scratch: () => number,
   ): Promise<ThreadPool | null> {
-    if (count < 1 || typeof process === "undefined" || process.versions?.node === undefined)
-      return null;
+    if (count < 1 || !isNode()) return null;
     if (!(memory.buffer instanceof SharedArrayBuffer)) return null;
     const { Worker } = await importNode<{ Worker: WorkerConstructor }>("worker_threads");
     const shared = new SharedArrayBuffer(count * CONTROL.WORDS * 4);

@@ -2,7 +2,7 @@
 // npm package (Dawn) in Node. Only this file knows where a GPU comes from.
 
 import { BackendError } from "../../core/errors.js";
-import { importNode } from "../../core/node-import.js";
+import { importNode, isNode } from "../../core/node-import.js";
 
 export interface GpuSource {
   readonly gpu: GPU;
@@ -39,7 +39,7 @@ export async function requestAdapter(): Promise<{ adapter: GPUAdapter; source: G
     if (adapter === null) throw new BackendError("webgpu: navigator.gpu offers no adapter");
     return { adapter, source: { gpu: browserGpu, origin: "navigator.gpu", keepAlive: [] } };
   }
-  if (typeof process === "undefined" || process.versions?.node === undefined) {
+  if (!isNode()) {
     throw new BackendError("webgpu: this environment has no navigator.gpu");
   }
   return requestNodeAdapter();
