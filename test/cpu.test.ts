@@ -15,6 +15,13 @@ function inputs(dtype: "float32" | "float16"): Float32Array {
   return dtype === "float32" ? values : values.map((v) => Math.max(-65504, Math.min(65504, v)));
 }
 
+/** The cpu backend object, found through a probe array that is freed at once. */
+function cpuBackend(): CpuBackend {
+  const probe = gpuarray.zeros([1]);
+  probe.dispose();
+  return probe.backend as CpuBackend;
+}
+
 /** Forward and backward results as raw bits, for one configuration. */
 async function run(
   name: (typeof ACTIVATION_NAMES)[number],
@@ -27,15 +34,18 @@ async function run(
   });
   act.calcMode(dtype);
   const x = gpuarray.toGpu(np.array(inputs(dtype), dtype));
+  const g = gpuarray.toGpu(np.array(inputs(dtype).reverse(), dtype));
   const y = await act.forward(x).get();
-  const gx = await act.backward(gpuarray.toGpu(np.array(inputs(dtype).reverse(), dtype)))!.get();
+  const gx = await act.backward(g)!.get();
+  // Disposed here rather than left to the garbage collector, so heap sizes below are exact.
+  for (const array of new Set([x, g, act.data!, act.grad!])) array.dispose();
   return [y, gx].map((a) => new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
 }
 
 describe("cpu backend", () => {
   it("runs Wasm SIMD kernels on shared memory", async () => {
     await setBackend("cpu");
-    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    const backend = cpuBackend();
     assert.equal(backend.info.simd, true);
     assert.equal(backend.info.sharedMemory, true);
   });
@@ -58,14 +68,14 @@ describe("cpu backend", () => {
         }
       }
     }
-    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    const backend = cpuBackend();
     assert.equal(backend.info.threads, 3);
     await setBackend("cpu", { threads: 1 });
   });
 
   it("stops the old workers and frees their memory when the thread count changes", async () => {
     await setBackend("cpu", { threads: 1 });
-    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    const backend = cpuBackend();
     const before = backend.info.heapBytes;
     for (const threads of [4, 3, 4, 2]) {
       await setBackend("cpu", { threads });
@@ -86,7 +96,7 @@ describe("cpu backend", () => {
 
   it("returns freed memory and reuses it", async () => {
     await setBackend("cpu");
-    const backend = gpuarray.zeros([1]).backend as CpuBackend;
+    const backend = cpuBackend();
     const before = backend.info.heapBytes;
     for (let i = 0; i < 100; i++) {
       const x = gpuarray.toGpu(np.zeros([1 << 16], "float32"));
