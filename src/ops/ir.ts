@@ -19,6 +19,8 @@ export const OPS = {
   exp: { operands: ["f"], result: "f" },
   expm1: { operands: ["f"], result: "f" },
   log1p: { operands: ["f"], result: "f" },
+  /** Complementary error function, 1 - erf(a). */
+  erfc: { operands: ["f"], result: "f" },
   /** Nearest integer, ties to even. */
   round: { operands: ["f"], result: "f" },
   /** a * 2^k for an integer-valued k, rounded once (subnormal results included). */
@@ -84,6 +86,7 @@ export const abs = unary("abs");
 export const exp = unary("exp");
 export const expm1 = unary("expm1");
 export const log1p = unary("log1p");
+export const erfc = unary("erfc");
 export const round = unary("round");
 export const ldexp = binary("ldexp");
 export const ilogb = unary("ilogb");

@@ -8,6 +8,7 @@ import {
   type InputName,
   type Kernel,
 } from "../../ops/ir.js";
+import { erfc64 } from "./erfc64.js";
 
 type Lowering = (a: number, b: number, c: number) => number;
 
@@ -32,6 +33,7 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   exp: (a) => Math.exp(a),
   expm1: (a) => Math.expm1(a),
   log1p: (a) => Math.log1p(a),
+  erfc: (a) => erfc64(a),
   round: (a) => roundHalfEven(a),
   ldexp: (a, k) => a * 2 ** k,
   ilogb: (a) => exponentOf(Math.abs(a)),
@@ -74,7 +76,7 @@ export interface JsProgram {
  */
 export type JsPrecision = "float64" | "float32";
 
-const NEEDS_EXPANSION: ReadonlySet<ComputeOp> = new Set(["exp", "expm1", "log1p"]);
+const NEEDS_EXPANSION: ReadonlySet<ComputeOp> = new Set(["exp", "expm1", "log1p", "erfc"]);
 
 export function compileJs(kernel: Kernel, precision: JsPrecision = "float64"): JsProgram {
   const order = topologicalOrder(kernel.body);

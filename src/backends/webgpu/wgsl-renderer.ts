@@ -32,7 +32,9 @@ const call =
     `${name}(${operands.join(", ")})`;
 
 const UNEXPANDED: Lowering = () => {
-  throw new Error("exp, expm1 and log1p must be expanded (src/ops/libm.ts) before WGSL lowering");
+  throw new Error(
+    "exp, expm1, log1p and erfc must be expanded (src/ops/libm.ts) before WGSL lowering",
+  );
 };
 
 /** The exact WGSL meaning of every op; the helpers live in wgsl-prelude.ts. */
@@ -42,6 +44,7 @@ const EXACT: Record<ComputeOp, Lowering> = {
   exp: UNEXPANDED,
   expm1: UNEXPANDED,
   log1p: UNEXPANDED,
+  erfc: UNEXPANDED,
   round: call("f_round"),
   ldexp: call("f_ldexp"),
   ilogb: call("f_ilogb"),

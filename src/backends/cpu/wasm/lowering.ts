@@ -165,7 +165,9 @@ const copysign: Lowering = (f, operands) => {
 };
 
 const UNEXPANDED: Lowering = () => {
-  throw new Error("exp, expm1 and log1p must be expanded (src/ops/libm.ts) before Wasm lowering");
+  throw new Error(
+    "exp, expm1, log1p and erfc must be expanded (src/ops/libm.ts) before Wasm lowering",
+  );
 };
 
 /** The Wasm SIMD meaning of every op; each pushes one v128. A missing op is a compile error. */
@@ -175,6 +177,7 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   exp: UNEXPANDED,
   expm1: UNEXPANDED,
   log1p: UNEXPANDED,
+  erfc: UNEXPANDED,
   round: simple(Simd.f32x4Nearest),
   ldexp,
   ilogb,
