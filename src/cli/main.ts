@@ -1,38 +1,75 @@
 #!/usr/bin/env node
-// The `puzzlelib` command. Exit codes: 0 success, 1 failure, 2 bad usage.
+// The `puzzlelib` command. Exit codes: 0 success, 1 failure, 2 bad usage; errors are one line on
+// stderr saying what is wrong and what to do.
 
+import { BackendError, ModuleError } from "../core/errors.js";
+import { elementwiseCommand } from "./apply.js";
 import { demo } from "./demo.js";
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { infoCommand } from "./info.js";
+import { plotCommand } from "./plot.js";
 
-const USAGE = `usage: puzzlelib <command>
+const USAGE = `usage: puzzlelib <command> [options]
 
 commands:
   demo    run the example of PuzzleLib's Activation page, step by step
-  help    show this help`;
+  apply   apply an activation to a .npy file
+  grad    the backward pass from a saved output and gradient (.npy files)
+  plot    draw activations and their derivatives to an SVG or PNG file
+  info    version, backends on this machine, activations and their parameters
+  help    show this help
+
+Run 'puzzlelib <command> --help' for a command's options.`;
+
+const DEMO_HELP = `usage: puzzlelib demo
+
+Runs the documented example: data, sigmoid, relu, a backward pass.`;
+
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  demo: async (argv) => {
+    if (argv.includes("--help") || argv.includes("-h")) {
+      console.log(DEMO_HELP);
+      return EXIT_OK;
+    }
+    if (argv.length > 0) throw new UsageError(`unexpected argument ${argv[0]}; it takes none`);
+    await demo((line) => console.log(line));
+    return EXIT_OK;
+  },
+  apply: (argv) => elementwiseCommand("forward", argv),
+  grad: (argv) => elementwiseCommand("backward", argv),
+  plot: plotCommand,
+  info: infoCommand,
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-    console.log(USAGE);
-    return command === undefined ? 2 : 0;
+    (command === undefined ? console.error : console.log)(USAGE);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  if (command === "demo") {
-    if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(
-        "usage: puzzlelib demo\n\nRuns the documented example: data, sigmoid, relu, a backward pass.",
-      );
-      return 0;
-    }
-    if (rest.length > 0) {
-      console.error(`puzzlelib demo: unexpected argument ${rest[0]}; it takes none`);
-      return 2;
-    }
-    await demo((line) => console.log(line));
-    return 0;
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (run === undefined) {
+    throw new UsageError(
+      `unknown command ${JSON.stringify(command)}; run 'puzzlelib --help' for the list`,
+    );
   }
-  console.error(
-    `puzzlelib: unknown command ${JSON.stringify(command)}; run 'puzzlelib --help' for the list`,
-  );
-  return 2;
+  try {
+    return await run(rest);
+  } catch (error) {
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { command });
+  }
+}
+
+function exitCode(error: unknown): number {
+  if (error instanceof UsageError) return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
+
+function message(error: unknown): string {
+  if (error instanceof UsageError || error instanceof CliError) return error.message;
+  if (error instanceof ModuleError || error instanceof BackendError) return error.message;
+  // Anything else is a bug or an environment problem: keep its type for the report.
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 main(process.argv.slice(2)).then(
@@ -40,7 +77,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(`puzzlelib: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    // One line, even when a library message spans several.
+    const command = (error as { command?: string }).command;
+    const prefix = command === undefined ? "puzzlelib" : `puzzlelib ${command}`;
+    console.error(`${prefix}: ${message(error).replace(/\s*\n\s*/g, " ")}`);
+    process.exitCode = exitCode(error);
   },
 );
