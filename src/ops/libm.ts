@@ -35,13 +35,14 @@ import {
   type F,
   type Kernel,
 } from "./ir.js";
+import { erfcF32 } from "./libm-erfc.js";
 
 // ln2 = LN2_HI + LN2_LO (Cody–Waite). LN2_HI = 0x3f317200 has 15 significant bits, so k * LN2_HI
 // is exact for |k| < 2^9 (here |k| <= 150); LN2_LO = fround(ln2 - LN2_HI) leaves an error of
 // 2^-44 per unit of k.
-const LN2_HI = 0.693145751953125;
-const LN2_LO = 1.428606765330187e-6;
-const LOG2E = 1.4426950216293335;
+export const LN2_HI = 0.693145751953125;
+export const LN2_LO = 1.428606765330187e-6;
+export const LOG2E = 1.4426950216293335;
 const FLT_MAX = 3.4028234663852886e38;
 // Constants are float32 values, as every backend holds them (the CPU emulation does not round
 // them, so a float64 constant would make it disagree with the GPU).
@@ -79,7 +80,7 @@ const EXPM1_POLY = [
 const LOG1P_POLY = [0.6666668653488159, 0.3998876214027405, 0.29580608010292053];
 
 /** Horner's scheme from the leading coefficient (x is finite wherever it is used). */
-const horner = (x: F, coefficients: readonly number[]): F =>
+export const horner = (x: F, coefficients: readonly number[]): F =>
   coefficients
     .slice(0, -1)
     .reduceRight<F | number>((acc, c) => add(mul(acc, x), c), coefficients.at(-1)!) as F;
@@ -192,6 +193,7 @@ const EXPANSIONS: Partial<Record<Expr["op"], (x: F) => F>> = {
   exp: exp32,
   expm1: expm1F32,
   log1p: log1pF32,
+  erfc: erfcF32,
 };
 
 /**
