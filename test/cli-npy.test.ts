@@ -5,14 +5,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CliError } from "../src/cli/errors.js";
 import { decodeData, encodeData, formatHeader, parseHeader } from "../src/cli/npy.js";
 import { openNpy } from "../src/cli/npy-file.js";
-import { NDArray } from "../src/host/ndarray.js";
+import { FIXTURES, readNpy } from "./cli-helpers.js";
 import type { DType } from "../src/core/dtype.js";
 
-const FIXTURES = fileURLToPath(new URL("./fixtures/npy/", import.meta.url));
 const expected = JSON.parse(readFileSync(`${FIXTURES}expected.json`, "utf8")) as Record<
   string,
   { shape: number[]; descr: string; values: (number | string)[] }
@@ -25,21 +23,10 @@ const DTYPE_OF: Record<string, DType> = {
   i4: "int32",
 };
 
-async function readAll(name: string, target?: DType): Promise<NDArray> {
-  const input = await openNpy(`${FIXTURES}${name}`);
-  try {
-    const dtype = target ?? input.header.dtype;
-    const data = decodeData(await input.read(0, input.header.size), input.header, dtype);
-    return new NDArray(data, input.header.shape, dtype);
-  } finally {
-    await input.close();
-  }
-}
-
 describe(".npy files written by numpy", () => {
   for (const [name, { shape, descr, values }] of Object.entries(expected)) {
     test(`${name}: ${descr}, shape (${shape.join(", ")})`, async () => {
-      const array = await readAll(name);
+      const array = await readNpy(FIXTURES + name);
       assert.deepEqual(array.shape, shape);
       assert.equal(array.dtype, DTYPE_OF[descr.slice(1)]);
       const want = values.map((v) =>
@@ -66,7 +53,7 @@ describe(".npy files written by numpy", () => {
 
   test("conversion to the calc dtype rounds like numpy's astype", async () => {
     // 1e-3 is not a float32; 70000 overflows float16 to Infinity; NaN, infinities and -0 survive.
-    const f32 = await readAll("special-f8.npy", "float32");
+    const f32 = await readNpy(FIXTURES + "special-f8.npy", "float32");
     assert.deepEqual(Array.from(f32.data), [
       0,
       -0,
@@ -76,12 +63,12 @@ describe(".npy files written by numpy", () => {
       Math.fround(1e-3),
       70000,
     ]);
-    const f16 = await readAll("special-f8.npy", "float16");
+    const f16 = await readNpy(FIXTURES + "special-f8.npy", "float16");
     assert.deepEqual(
       Array.from({ length: f16.size }, (_, i) => f16.item(i)),
       [0, -0, Infinity, -Infinity, NaN, 0.0010004043579101562, Infinity],
     );
-    const ints = await readAll("be-i4.npy", "float32");
+    const ints = await readNpy(FIXTURES + "be-i4.npy", "float32");
     assert.deepEqual(Array.from(ints.data), [-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5]);
   });
 

@@ -1,0 +1,56 @@
+// Helpers of the CLI tests: running the built `puzzlelib` command, and .npy files made in tests.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { AnyTypedArray, DType } from "../src/core/dtype.js";
+import { decodeData, encodeData, formatHeader } from "../src/cli/npy.js";
+import { openNpy } from "../src/cli/npy-file.js";
+import { NDArray } from "../src/host/ndarray.js";
+
+export const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("./fixtures/npy/", import.meta.url));
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/cli/main.js ...args` (build first: npm run build). */
+export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Run {
+  const result = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    cwd,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function tempFolder(): string {
+  return mkdtempSync(join(tmpdir(), "puzzlelib-cli-"));
+}
+
+export function writeNpy(
+  path: string,
+  data: AnyTypedArray,
+  shape: readonly number[],
+  dtype: DType,
+): void {
+  const header = formatHeader(shape, dtype);
+  writeFileSync(path, Buffer.concat([header, encodeData(data)]));
+}
+
+/** A whole .npy file as an NDArray of its own dtype, or converted to `target`. */
+export async function readNpy(path: string, target?: DType): Promise<NDArray> {
+  const input = await openNpy(path);
+  try {
+    const dtype = target ?? input.header.dtype;
+    const data = decodeData(await input.read(0, input.header.size), input.header, dtype);
+    return new NDArray(data, input.header.shape, dtype);
+  } finally {
+    await input.close();
+  }
+}

@@ -1,0 +1,435 @@
+// The `puzzlelib` command, run as users run it (node dist/cli/main.js; `npm test` builds first):
+// results equal the library's, bad usage exits 2 and failures 1 with one clear line, and no run
+// leaves a partial output behind.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { Activation, gpuarray, np, setBackend, slice, type Slice } from "../src/index.js";
+import type { ActivationName } from "../src/ops/activations.js";
+import { NDArray } from "../src/host/ndarray.js";
+import { cli, FIXTURES, MAIN, readNpy, tempFolder, writeNpy } from "./cli-helpers.js";
+
+const COMMANDS = ["demo", "apply", "grad", "plot", "info"];
+
+/** What the library computes in this process: the CLI's result must equal it bit for bit. */
+async function library(
+  name: ActivationName,
+  x: NDArray,
+  options: { slc?: Slice; args?: number[]; g?: NDArray; dtype?: "float32" | "float16" } = {},
+): Promise<NDArray> {
+  const dtype = options.dtype ?? "float32";
+  const act = new Activation(name, { slc: options.slc ?? null, args: options.args });
+  act.calcMode(dtype);
+  const input = gpuarray.toGpu(x.astype(dtype));
+  if (options.g === undefined) return act.forward(input).get();
+  act.data = input;
+  return act.backward(gpuarray.toGpu(options.g.astype(dtype)))!.get();
+}
+
+function bytesOf(array: NDArray): Buffer {
+  return Buffer.from(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+}
+
+function assertSame(actual: NDArray, expected: NDArray): void {
+  assert.deepEqual(actual.shape, expected.shape);
+  assert.equal(actual.dtype, expected.dtype);
+  assert.ok(bytesOf(actual).equals(bytesOf(expected)), "results differ");
+}
+
+/** An error run: the exit code, one line on stderr matching `message`, nothing on stdout. */
+function assertError(run: ReturnType<typeof cli>, code: number, message: RegExp): void {
+  assert.equal(run.code, code, run.stderr);
+  assert.match(run.stderr, message);
+  assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
+  assert.equal(run.stdout, "");
+}
+
+describe("puzzlelib --help", () => {
+  test("the command list; no command is bad usage", () => {
+    const help = cli(["--help"]);
+    assert.equal(help.code, 0);
+    for (const command of COMMANDS) assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
+    const bare = cli([]);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /usage: puzzlelib <command>/);
+  });
+
+  for (const command of COMMANDS) {
+    test(`puzzlelib ${command} --help`, () => {
+      for (const flag of ["--help", "-h"]) {
+        const run = cli([command, flag]);
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, new RegExp(`^usage: puzzlelib ${command}`));
+        assert.equal(run.stderr, "");
+      }
+    });
+  }
+
+  test("an unknown command", () => {
+    assertError(cli(["aply"]), 2, /^puzzlelib: unknown command "aply"; run 'puzzlelib --help'/);
+  });
+});
+
+describe("puzzlelib apply and grad", () => {
+  test("apply equals the library, for every supported input file", async () => {
+    const dir = tempFolder();
+    for (const name of [
+      "v1-f4.npy",
+      "v2-f8.npy",
+      "v3-f2.npy",
+      "be-f4.npy",
+      "be-i4.npy",
+      "scalar-0d.npy",
+      "empty.npy",
+    ]) {
+      const out = join(dir, `tanh-${name}`);
+      const run = cli(["apply", "tanh", FIXTURES + name, "-o", out]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^wrote .*: shape \(.*\), float32\n$/);
+      const x = await readNpy(FIXTURES + name);
+      // A note says when the input is converted, and only then.
+      assert.equal(run.stderr.includes("note:"), x.dtype !== "float32", run.stderr);
+      assertSame(await readNpy(out), await library("tanh", x));
+    }
+  });
+
+  test("--slice in Python's syntax, --args, --dtype float16", async () => {
+    const dir = tempFolder();
+    const x = await readNpy(FIXTURES + "v2-f8.npy");
+    const cases: [string, Slice][] = [
+      ["::2", slice(null, null, 2)],
+      ["-5:", slice(-5, null)],
+      ["3:-4:2", slice(3, -4, 2)],
+      ["::-3", slice(null, null, -3)],
+      ["100:", slice(100, null)],
+    ];
+    for (const [text, slc] of cases) {
+      const out = join(dir, `slice${cases.findIndex((c) => c[0] === text)}.npy`);
+      const run = cli([
+        "apply",
+        "leakyRelu",
+        FIXTURES + "v2-f8.npy",
+        "-o",
+        out,
+        `--slice=${text}`,
+        "--args",
+        "0.25",
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      assertSame(await readNpy(out), await library("leakyRelu", x, { slc, args: [0.25] }));
+    }
+    const half = join(dir, "half.npy");
+    const run = cli([
+      "apply",
+      "clip",
+      FIXTURES + "v1-f4.npy",
+      "-o",
+      half,
+      "--dtype",
+      "float16",
+      "--args",
+      "-1,1.5",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const y = await readNpy(half);
+    assert.equal(y.dtype, "float16");
+    assertSame(y, await library("clip", x, { args: [-1, 1.5], dtype: "float16" }));
+  });
+
+  test("grad equals the library's backward", async () => {
+    const dir = tempFolder();
+    const x = await readNpy(FIXTURES + "v1-f4.npy");
+    const y = await library("elu", x);
+    const g = new NDArray(
+      Float32Array.from({ length: 12 }, (_, i) => i - 3.5),
+      [3, 4],
+      "float32",
+    );
+    writeNpy(join(dir, "y.npy"), y.data, y.shape, "float32");
+    writeNpy(join(dir, "g.npy"), g.data, g.shape, "float32");
+    const out = join(dir, "gx.npy");
+    const run = cli([
+      "grad",
+      "elu",
+      join(dir, "y.npy"),
+      join(dir, "g.npy"),
+      "-o",
+      out,
+      "--slice",
+      "1::3",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assertSame(await readNpy(out), await library("elu", y, { g, slc: slice(1, null, 3) }));
+  });
+
+  test("--backend js gives what the library gives on js", async () => {
+    const dir = tempFolder();
+    const out = join(dir, "js.npy");
+    const run = cli(["apply", "softPlus", FIXTURES + "v1-f4.npy", "-o", out, "--backend", "js"]);
+    assert.equal(run.code, 0, run.stderr);
+    const x = await readNpy(FIXTURES + "v1-f4.npy");
+    await setBackend("js");
+    try {
+      assertSame(await readNpy(out), await library("softPlus", x));
+    } finally {
+      await setBackend("cpu");
+    }
+  });
+});
+
+describe("bad usage exits 2", () => {
+  const input = FIXTURES + "v1-f4.npy";
+  const cases: [string, string[], RegExp][] = [
+    [
+      "unknown activation",
+      ["apply", "sigmoids", input, "-o", "y.npy"],
+      /unknown activation "sigmoids"; run 'puzzlelib info'/,
+    ],
+    ["missing -o", ["apply", "relu", input], /no output file; give one with -o/],
+    ["missing input", ["apply", "relu", "-o", "y.npy"], /expected <activation> <in\.npy>/],
+    [
+      "grad needs two inputs",
+      ["grad", "relu", input, "-o", "y.npy"],
+      /expected <activation> <y\.npy> <g\.npy>/,
+    ],
+    [
+      "unknown option",
+      ["apply", "relu", input, "-o", "y.npy", "--sliec", "::2"],
+      /unknown option --sliec; run 'puzzlelib apply --help'/,
+    ],
+    [
+      "option twice",
+      ["apply", "relu", input, "-o", "a.npy", "-o", "b.npy"],
+      /--output is given twice/,
+    ],
+    [
+      "bad slice",
+      ["apply", "relu", input, "-o", "y.npy", "--slice", "1:2:3:4"],
+      /is not a slice; write start:stop\[:step\]/,
+    ],
+    ["zero step", ["apply", "relu", input, "-o", "y.npy", "--slice", "::0"], /step cannot be zero/],
+    [
+      "bad args",
+      ["apply", "elu", input, "-o", "y.npy", "--args", "1,x"],
+      /"x" is not a finite number/,
+    ],
+    [
+      "args count",
+      ["apply", "elu", input, "-o", "y.npy", "--args", "1,2"],
+      /elu takes 1 args \(alpha \[1\]\), got 2; fix --args/,
+    ],
+    [
+      "args check",
+      ["apply", "clip", input, "-o", "y.npy", "--args", "2,1"],
+      /clip min \(2\) must not exceed max \(1\)/,
+    ],
+    [
+      "bad dtype",
+      ["apply", "relu", input, "-o", "y.npy", "--dtype", "float64"],
+      /--dtype "float64" is not one of float32, float16/,
+    ],
+    [
+      "bad backend",
+      ["apply", "relu", input, "-o", "y.npy", "--backend", "cuda"],
+      /--backend "cuda" is not one of cpu, js, webgpu/,
+    ],
+    ["value missing", ["apply", "relu", input, "-o"], /option --output needs a value/],
+  ];
+  for (const [what, args, message] of cases) {
+    test(what, () => {
+      const dir = tempFolder();
+      assertError(cli(args, {}, dir), 2, new RegExp(`^puzzlelib ${args[0]}: .*${message.source}`));
+      assert.deepEqual(readdirSync(dir), []);
+    });
+  }
+});
+
+describe("failures exit 1 and leave nothing behind", () => {
+  const cases: [string, (dir: string) => string[], RegExp][] = [
+    [
+      "missing file",
+      (dir) => ["apply", "relu", join(dir, "nope.npy"), "-o", join(dir, "y.npy")],
+      /cannot read .*nope\.npy: no such file; check the path/,
+    ],
+    [
+      "not a .npy file",
+      (dir) => ["apply", "relu", FIXTURES + "not-npy.npy", "-o", join(dir, "y.npy")],
+      /is not a \.npy file/,
+    ],
+    [
+      "truncated data",
+      (dir) => ["apply", "relu", FIXTURES + "truncated.npy", "-o", join(dir, "y.npy")],
+      /is truncated: shape \(3, 4\)/,
+    ],
+    [
+      "a lying header",
+      (dir) => ["apply", "relu", FIXTURES + "lying-shape.npy", "-o", join(dir, "y.npy")],
+      /header that does not match its data/,
+    ],
+    [
+      "Fortran order",
+      (dir) => ["apply", "relu", FIXTURES + "fortran.npy", "-o", join(dir, "y.npy")],
+      /Fortran \(column-major\) order/,
+    ],
+    [
+      "unsupported dtype",
+      (dir) => ["apply", "relu", FIXTURES + "i8.npy", "-o", join(dir, "y.npy")],
+      /dtype '<i8', which is not supported/,
+    ],
+    [
+      "size overflow",
+      (dir) => ["apply", "relu", FIXTURES + "overflow.npy", "-o", join(dir, "y.npy")],
+      /overflows what can be addressed/,
+    ],
+    [
+      "output folder missing",
+      (dir) => ["apply", "relu", FIXTURES + "v1-f4.npy", "-o", join(dir, "no", "y.npy")],
+      /the folder .*no does not exist; create it first \(mkdir -p/,
+    ],
+    [
+      "grad shapes differ",
+      (dir) => [
+        "grad",
+        "relu",
+        FIXTURES + "v1-f4.npy",
+        FIXTURES + "i4.npy",
+        "-o",
+        join(dir, "y.npy"),
+      ],
+      /has shape \(3, 4\) but .*i4\.npy has \(2, 6\); y and g must have the same shape/,
+    ],
+  ];
+  for (const [what, args, message] of cases) {
+    test(what, () => {
+      const dir = tempFolder();
+      const argv = args(dir);
+      assertError(cli(argv), 1, new RegExp(`^puzzlelib ${argv[0]}: .*${message.source}`));
+      assert.deepEqual(readdirSync(dir), []);
+    });
+  }
+
+  test("an existing output is kept unless --force", async () => {
+    const dir = tempFolder();
+    const out = join(dir, "y.npy");
+    writeFileSync(out, "precious");
+    assertError(
+      cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", out]),
+      1,
+      /y\.npy already exists; pass --force to overwrite it/,
+    );
+    assert.equal(readFileSync(out, "utf8"), "precious");
+    const forced = cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", out, "--force"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.deepEqual(readdirSync(dir), ["y.npy"]);
+    assert.deepEqual((await readNpy(out)).shape, [3, 4]);
+  });
+});
+
+describe("streaming", () => {
+  test("a file larger than a chunk: the result equals one pass over the whole array", async () => {
+    const dir = tempFolder();
+    const size = 10_007; // not a multiple of the chunk size
+    np.random.seed(5);
+    const x = np.random.randn(size).astype("float64");
+    for (let i = 0; i < size; i += 97) x.data[i] = i % 2 ? Infinity : NaN;
+    writeNpy(join(dir, "x.npy"), x.data, [size], "float64");
+    for (const text of ["", "3:-4:7", "::-3", "-1000::2"]) {
+      const whole = join(dir, "whole.npy");
+      const chunked = join(dir, "chunked.npy");
+      const options = text === "" ? [] : ["--slice", text];
+      const one = cli([
+        "apply",
+        "softPlus",
+        join(dir, "x.npy"),
+        "-o",
+        whole,
+        "--force",
+        ...options,
+      ]);
+      assert.equal(one.code, 0, one.stderr);
+      const many = cli(
+        ["apply", "softPlus", join(dir, "x.npy"), "-o", chunked, "--force", ...options],
+        {
+          PUZZLELIB_CHUNK_ELEMENTS: "1000",
+        },
+      );
+      assert.equal(many.code, 0, many.stderr);
+      // No progress bar: stderr is not a terminal here.
+      assert.doesNotMatch(many.stderr, /\r|#/);
+      assert.ok(readFileSync(whole).equals(readFileSync(chunked)), `slice ${text}`);
+      const [start, stop, step] =
+        text === "" ? [] : text.split(":").map((p) => (p === "" ? null : Number(p)));
+      const slc = text === "" ? undefined : slice(start, stop, step);
+      assertSame(await readNpy(chunked), await library("softPlus", x, { slc }));
+    }
+  });
+
+  test("grad streams two files in step", async () => {
+    const dir = tempFolder();
+    const size = 5_003;
+    np.random.seed(6);
+    const y = np.random.rand(size).astype("float32");
+    const g = np.random.randn(size).astype("float64");
+    writeNpy(join(dir, "y.npy"), y.data, [size], "float32");
+    writeNpy(join(dir, "g.npy"), g.data, [size], "float64");
+    const run = cli(
+      [
+        "grad",
+        "sigmoid",
+        join(dir, "y.npy"),
+        join(dir, "g.npy"),
+        "-o",
+        join(dir, "gx.npy"),
+        "--slice",
+        "::3",
+      ],
+      {
+        PUZZLELIB_CHUNK_ELEMENTS: "256",
+      },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assertSame(
+      await readNpy(join(dir, "gx.npy")),
+      await library("sigmoid", y, { g, slc: slice(null, null, 3) }),
+    );
+  });
+
+  test("a bad chunk size is reported", () => {
+    const dir = tempFolder();
+    const run = cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", join(dir, "y.npy")], {
+      PUZZLELIB_CHUNK_ELEMENTS: "0",
+    });
+    assertError(run, 2, /PUZZLELIB_CHUNK_ELEMENTS=0 is not a positive integer/);
+  });
+
+  test("Ctrl-C during a run leaves no output and no temporary file", async () => {
+    const dir = tempFolder();
+    const size = 1 << 21;
+    writeNpy(join(dir, "x.npy"), new Float32Array(size), [size], "float32");
+    const child = spawn(
+      process.execPath,
+      [MAIN, "apply", "relu", join(dir, "x.npy"), "-o", join(dir, "y.npy")],
+      {
+        env: { ...process.env, PUZZLELIB_CHUNK_ELEMENTS: "64" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+    // Wait until the temporary output exists, so the signal lands mid-write.
+    while (!readdirSync(dir).some((name) => name.endsWith(".tmp"))) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    child.kill("SIGINT");
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /interrupted; .*y\.npy was not written/);
+    assert.deepEqual(readdirSync(dir), ["x.npy"]);
+    assert.equal(existsSync(join(dir, "y.npy")), false);
+  });
+});
