@@ -91,7 +91,7 @@ describe("progress bar", () => {
     assert.equal(stream.writes.length, 1);
     assert.match(
       stream.writes[0]!,
-      /^\r\[#{8}-{26}\]  25%  500\.0 MB \/ 2\.0 GB  500\.0 MB\/s  3s left\x1b\[K$/,
+      /^\r\[#{8}-{24}\]  25%  500\.0 MB \/ 2\.0 GB  500\.0 MB\/s  3s left\x1b\[K$/,
     );
     now = 1050;
     bar.update(600_000_000);
