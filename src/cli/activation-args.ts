@@ -16,9 +16,14 @@ export function checkActivation(name: string): ActivationName {
   return name;
 }
 
-/** The parameters as `alpha=0.2, ...` (or "" for none), for messages and legends. */
+/**
+ * The parameters that differ from their defaults, as `alpha=0.2, ...` ("" when all are default):
+ * legends then name only what the user chose, and `puzzlelib info` lists the defaults.
+ */
 export function describeArgs(name: ActivationName, args: readonly number[]): string {
-  return ACTIVATIONS[name].params.map((param, i) => `${param.name}=${args[i]}`).join(", ");
+  return ACTIVATIONS[name].params
+    .flatMap((param, i) => (args[i] === param.default ? [] : [`${param.name}=${args[i]}`]))
+    .join(", ");
 }
 
 /** An Activation; bad --args (count, range) become a usage error. */

@@ -1,0 +1,229 @@
+// A line chart as SVG text, written directly: axes with ticks and labels, a grid, a legend and a
+// title; dashed lines for derivatives. No charting library: the chart is small and fixed, and
+// the PNG renderer (plot-png.ts) draws this same SVG.
+
+export interface Series {
+  readonly label: string;
+  readonly color: string;
+  readonly dashed: boolean;
+  /** Which function and which curve, for readers of the SVG (tests, scripts). */
+  readonly id: string;
+  readonly xs: Float64Array;
+  readonly ys: Float64Array;
+}
+
+export interface Chart {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly xDomain: readonly [number, number];
+  readonly series: readonly Series[];
+}
+
+export const WIDTH = 720;
+export const HEIGHT = 450;
+const MARGIN = { left: 64, right: 24, top: 48, bottom: 56 };
+const FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif";
+
+/** Ten distinguishable colours (Tableau 10), reused in order. */
+export const PALETTE = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
+
+/** Tick positions: multiples of 1, 2 or 5 times a power of ten, about `target` of them. */
+export function niceTicks(low: number, high: number, target = 7): number[] {
+  const raw = (high - low) / target;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const ticks: number[] = [];
+  for (let k = Math.ceil(low / step - 1e-9); k * step <= high + step * 1e-9; k++) {
+    // Rounding to the step's decimals keeps 0.30000000000000004 out of the labels.
+    ticks.push(Number((k * step).toFixed(Math.max(0, -Math.floor(Math.log10(step)) + 1))));
+  }
+  return ticks;
+}
+
+/** The y domain: the finite values with a margin, widened to whole ticks. */
+export function yDomain(series: readonly Series[]): [number, number] {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const { ys } of series) {
+    for (const y of ys) {
+      if (!Number.isFinite(y)) continue;
+      low = Math.min(low, y);
+      high = Math.max(high, y);
+    }
+  }
+  if (low === Infinity) return [-1, 1];
+  if (high - low < 1e-9) return [low - 1, high + 1];
+  const pad = (high - low) * 0.05;
+  const ticks = niceTicks(low - pad, high + pad);
+  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
+  return [Math.min(ticks[0]!, low - pad), Math.max(ticks.at(-1)!, high + pad)].map((v, i) =>
+    i === 0 ? Math.floor(v / step) * step : Math.ceil(v / step) * step,
+  ) as [number, number];
+}
+
+const escape = (text: string): string =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+const fixed = (value: number): string => String(Math.round(value * 100) / 100);
+
+export function renderSvg(chart: Chart): string {
+  const [x0, x1] = chart.xDomain;
+  const [y0, y1] = yDomain(chart.series);
+  const left = MARGIN.left;
+  const right = WIDTH - MARGIN.right;
+  const top = MARGIN.top;
+  const bottom = HEIGHT - MARGIN.bottom;
+  const px = (x: number): number => left + ((x - x0) / (x1 - x0)) * (right - left);
+  const py = (y: number): number => bottom - ((y - y0) / (y1 - y0)) * (bottom - top);
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="${FONT}">`,
+    `<title>${escape(chart.title)}</title>`,
+    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
+    `<defs><clipPath id="plot-area"><rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/></clipPath></defs>`,
+  );
+  // Grid, ticks and tick labels.
+  out.push(`<g class="grid" stroke="#e5e5e5" stroke-width="1">`);
+  const xTicks = niceTicks(x0, x1).filter((t) => t >= x0 && t <= x1);
+  const yTicks = niceTicks(y0, y1).filter((t) => t >= y0 && t <= y1);
+  for (const t of xTicks)
+    out.push(`<line x1="${fixed(px(t))}" y1="${top}" x2="${fixed(px(t))}" y2="${bottom}"/>`);
+  for (const t of yTicks)
+    out.push(`<line x1="${left}" y1="${fixed(py(t))}" x2="${right}" y2="${fixed(py(t))}"/>`);
+  out.push(`</g>`);
+  // The axes through the origin, where it is in view.
+  out.push(`<g class="zero" stroke="#888888" stroke-width="1">`);
+  if (x0 <= 0 && 0 <= x1)
+    out.push(`<line x1="${fixed(px(0))}" y1="${top}" x2="${fixed(px(0))}" y2="${bottom}"/>`);
+  if (y0 <= 0 && 0 <= y1)
+    out.push(`<line x1="${left}" y1="${fixed(py(0))}" x2="${right}" y2="${fixed(py(0))}"/>`);
+  out.push(`</g>`);
+  out.push(
+    `<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="#333333" stroke-width="1"/>`,
+    `<g class="ticks" font-size="12" fill="#333333" stroke="none">`,
+  );
+  for (const t of xTicks) {
+    out.push(
+      `<line x1="${fixed(px(t))}" y1="${bottom}" x2="${fixed(px(t))}" y2="${bottom + 5}" stroke="#333333"/>`,
+      `<text x="${fixed(px(t))}" y="${bottom + 19}" text-anchor="middle">${formatTick(t)}</text>`,
+    );
+  }
+  for (const t of yTicks) {
+    out.push(
+      `<line x1="${left - 5}" y1="${fixed(py(t))}" x2="${left}" y2="${fixed(py(t))}" stroke="#333333"/>`,
+      `<text x="${left - 8}" y="${fixed(py(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`,
+    );
+  }
+  out.push(`</g>`);
+  // Axis labels and title.
+  out.push(
+    `<text x="${(left + right) / 2}" y="${HEIGHT - 14}" font-size="14" text-anchor="middle" fill="#111111">${escape(chart.xLabel)}</text>`,
+    `<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" font-size="14" text-anchor="middle" fill="#111111">${escape(chart.yLabel)}</text>`,
+    `<text x="${WIDTH / 2}" y="30" font-size="17" font-weight="bold" text-anchor="middle" fill="#111111">${escape(chart.title)}</text>`,
+  );
+  // The curves, clipped to the plot area; a non-finite value breaks the line.
+  const domains = `data-x-domain="${x0} ${x1}" data-y-domain="${y0} ${y1}" data-plot-box="${left} ${top} ${right} ${bottom}"`;
+  out.push(
+    `<g class="curves" clip-path="url(#plot-area)" fill="none" stroke-width="2" stroke-linejoin="round" ${domains}>`,
+  );
+  for (const s of chart.series) {
+    const dash = s.dashed ? ` stroke-dasharray="7 5"` : "";
+    out.push(
+      `<path data-series="${escape(s.id)}" stroke="${s.color}"${dash} d="${pathData(s, px, py)}"/>`,
+    );
+  }
+  out.push(`</g>`);
+  const box = legendSize(chart.series);
+  const corner = quietestCorner(chart.series, box, { left, top, right, bottom }, px, py);
+  out.push(legend(chart.series, corner.x, corner.y, box.width));
+  out.push(`</svg>`, "");
+  return out.join("\n");
+}
+
+function pathData(s: Series, px: (x: number) => number, py: (y: number) => number): string {
+  const parts: string[] = [];
+  let pen = "M";
+  for (let i = 0; i < s.xs.length; i++) {
+    const y = s.ys[i]!;
+    if (!Number.isFinite(y)) {
+      pen = "M";
+      continue;
+    }
+    // Far off-screen values are clamped so renderers never see huge coordinates.
+    const clamped = Math.min(Math.max(py(y), -10_000), 10_000);
+    parts.push(`${pen}${fixed(px(s.xs[i]!))} ${fixed(clamped)}`);
+    pen = "L";
+  }
+  return parts.join(" ");
+}
+
+const ROW_HEIGHT = 20;
+
+function legendSize(series: readonly Series[]): { width: number; height: number } {
+  // 7.8 px a character: DejaVu Sans's average advance at 13 px.
+  const width = 48 + Math.max(...series.map((s) => s.label.length)) * 7.8;
+  return { width, height: series.length * ROW_HEIGHT + 10 };
+}
+
+/** The corner of the plot area where the legend hides the fewest curve points. */
+function quietestCorner(
+  series: readonly Series[],
+  box: { width: number; height: number },
+  area: { left: number; top: number; right: number; bottom: number },
+  px: (x: number) => number,
+  py: (y: number) => number,
+): { x: number; y: number } {
+  const inset = 12;
+  const corners = [
+    { x: area.left + inset, y: area.top + inset },
+    { x: area.right - inset - box.width, y: area.top + inset },
+    { x: area.left + inset, y: area.bottom - inset - box.height },
+    { x: area.right - inset - box.width, y: area.bottom - inset - box.height },
+  ];
+  const hidden = corners.map(({ x, y }) => {
+    let count = 0;
+    for (const s of series) {
+      for (let i = 0; i < s.xs.length; i++) {
+        const cx = px(s.xs[i]!);
+        const cy = py(s.ys[i]!);
+        if (cx >= x && cx <= x + box.width && cy >= y && cy <= y + box.height) count++;
+      }
+    }
+    return count;
+  });
+  return corners[hidden.indexOf(Math.min(...hidden))]!;
+}
+
+function legend(series: readonly Series[], x: number, y: number, width: number): string {
+  const out = [
+    `<g class="legend" font-size="13" fill="#111111">`,
+    `<rect x="${fixed(x)}" y="${fixed(y)}" width="${fixed(width)}" height="${series.length * ROW_HEIGHT + 10}" fill="#ffffff" fill-opacity="0.9" stroke="#cccccc"/>`,
+  ];
+  series.forEach((s, i) => {
+    const cy = y + 15 + i * ROW_HEIGHT;
+    const dash = s.dashed ? ` stroke-dasharray="7 5"` : "";
+    out.push(
+      `<line x1="${fixed(x + 8)}" y1="${fixed(cy)}" x2="${fixed(x + 34)}" y2="${fixed(cy)}" stroke="${s.color}" stroke-width="2"${dash}/>`,
+      `<text x="${fixed(x + 40)}" y="${fixed(cy + 4.5)}">${escape(s.label)}</text>`,
+    );
+  });
+  out.push(`</g>`);
+  return out.join("\n");
+}
+
+function formatTick(value: number): string {
+  // A true minus sign, as in typeset plots.
+  return String(Object.is(value, -0) ? 0 : value).replace("-", "\u2212");
+}
