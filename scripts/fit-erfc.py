@@ -11,8 +11,8 @@ convergent by the finite interval). Each fit is mpmath's chebyfit (interpolation
 nodes, within a small factor of minimax) at 40 digits; the degree is the least that brings the
 relative error under 2^-57, a sixteenth of a double ULP.
 
-float32: one rational P4(a)/Q5(a) for erfcx on [0, 10.1] (all of float32 erfc's non-trivial
-range) and an exp polynomial, each a minimax fit by Lawson's iteration (weighted least squares
+float32: erfcx(a) = 1 / (sqrt(pi) a + G(a)) on [0, 10.1] (all of float32 erfc's non-trivial
+range), G one rational P4(a)/Q5(a), and an exp polynomial, each a minimax fit by Lawson's iteration (weighted least squares
 whose weights grow where the error is largest), then rounded to float32 coefficients one at a
 time, refitting the rest after each rounding so the later coefficients absorb the rounding.
 """
@@ -111,23 +111,26 @@ def fit_exp32():
 
 
 def fit_rational32():
-    # erfcx(a) ~ P(a) / Q(a), P of degree 4, Q of degree 5, P(0) = Q(0) = 1. Linearised:
-    # P - erfcx Q = 0, weighted by 1 / (erfcx Qprev) so the residual is the relative error.
+    # 1/erfcx(a) = SQRT_PI a + G(a), G = P(a) / Q(a), P of degree 4, Q of degree 5,
+    # P(0) = Q(0) = 1. An error dG moves erfcx by dG erfcx relatively, so that is what is
+    # minimised. Linearised: (P - G Q) erfcx / Qprev, Qprev the previous iteration's Q (Loeb).
     n, m, hi = 4, 5, 10.1
     a = hi / 2 + hi / 2 * np.cos(np.pi * (np.arange(6000) + 0.5) / 6000)
-    f = erfcx(a)
+    e = erfcx(a)
+    sqrt_pi = f32(np.sqrt(np.pi))
+    g = 1 / e - sqrt_pi * a
     names = [("p", i) for i in range(1, n + 1)] + [("q", i) for i in range(1, m + 1)]
     columns = {("p", i): a**i for i in range(1, n + 1)}
-    columns.update({("q", i): -f * a**i for i in range(1, m + 1)})
+    columns.update({("q", i): -g * a**i for i in range(1, m + 1)})
 
     def solve(rounded):
-        fixed = 1 - f + sum(c * columns[name] for name, c in zip(names, rounded))
-        free = names[len(rounded):]
+        fixed = 1 - g + sum(c * columns[name] for name, c in zip(names, rounded))
+        free = names[len(rounded) :]
         basis = np.stack([columns[name] for name in free], axis=1)
         q = np.ones_like(a)
         c = None
-        for _ in range(8):  # Loeb: reweight by the previous denominator
-            c = lawson(basis, 0 * a, 1 / (f * q), fixed, iters=150)
+        for _ in range(8):
+            c = lawson(basis, 0 * a, e / q, fixed, iters=150)
             coeffs = list(rounded) + list(c)
             q = 1 + sum(coeffs[n + i - 1] * a**i for i in range(1, m + 1))
         return c
@@ -135,13 +138,20 @@ def fit_rational32():
     coeffs = round_one_by_one(solve, n + m)
     p = [1.0] + coeffs[:n]
     q = [1.0] + coeffs[n:]
-    worst = max(
-        abs(mp.polyval(p[::-1], mp.mpf(x)) / mp.polyval(q[::-1], mp.mpf(x)) / erfcx_mp(mp.mpf(x)) - 1)
-        for x in np.linspace(0, hi, 3001)
-    )
-    print(f"// rational: relative error 2^{float(mp.log(worst, 2)):.1f}")
-    print(f"P = {ts_array(p)}")
-    print(f"Q = {ts_array(q)}")
+
+    # G = 1 - a N(a) / Q(a) with N = (Q - P) / a: all of N's coefficients are positive, and the
+    # denominator becomes 1 + a (SQRT_PI - N/Q), exact to first order for small a. q_i - p_i is
+    # rounded to float32 (two of the five are inexact), so the error is measured on that form.
+    nc = [f32(q[i] - p[i]) for i in range(1, n + 1)] + [q[m]]
+
+    def erfcx_fit(x):
+        return 1 / (1 + x * (sqrt_pi - mp.polyval(nc[::-1], x) / mp.polyval(q[::-1], x)))
+
+    worst = max(abs(erfcx_fit(mp.mpf(x)) / erfcx_mp(mp.mpf(x)) - 1) for x in np.linspace(0, hi, 3001))
+    print(f"// 1 / (1 + a (SQRT_PI - N/Q)): relative error of erfcx 2^{float(mp.log(worst, 2)):.1f}")
+    print(f"SQRT_PI = {sqrt_pi!r}")
+    print(f"G_N = {ts_array(nc)}")
+    print(f"G_Q = {ts_array(q)}")
 
 
 if __name__ == "__main__":

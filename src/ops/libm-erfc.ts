@@ -1,9 +1,9 @@
 // Float32 erfc written in the IR's primitive ops (the rules at the top of libm.ts hold here too),
 // within 2 ULP of the correctly rounded value for every float32 input; test/libm-erfc.test.ts
-// measures it. 56 primitive ops per element.
+// measures it. 58 primitive ops per element.
 //
 // erfc(|x|) = exp(-x^2) erfcx(|x|), erfcx = exp(x^2) erfc(x) being smooth and slowly varying
-// (from 1 at 0 to 0.056 at 10), so one rational P4/Q5 covers [0, 10.1] to a relative 2^-26.3.
+// (from 1 at 0 to 0.056 at 10), so one rational form covers [0, 10.1] (see ERFCX below).
 // erfc(x) = 2 - erfc(-x) for x < 0, where erfc(-x) <= 1 so the subtraction does not cancel.
 //
 // x^2 is not exact in float32, and its rounding (up to 100 * 2^-24 at x = 10) would be a relative
@@ -32,22 +32,29 @@ const EXP_POLY = [
 ];
 
 /**
- * erfcx(a) = P(a) / Q(a) on [0, 10.1], P(0) = Q(0) = 1: Lawson minimax fit of the relative error,
- * linearised by Loeb's reweighting (scripts/fit-erfc.py), coefficients rounded to float32 one at a
- * time with the others refitted; relative error 2^-26.3. All coefficients are positive, so Horner
- * adds no cancellation.
+ * erfcx(a) = 1 / (SQRT_PI a + G(a)), G = P(a) / Q(a) on [0, 10.1], P(0) = Q(0) = 1: Lawson minimax
+ * fit of G's effect on erfcx, linearised by Loeb's reweighting (scripts/fit-erfc.py), coefficients
+ * rounded to float32 one at a time with the others refitted; relative error of erfcx 2^-28.5.
+ * Why this form: a plain P/Q for erfcx has Horner sums dominated by their high-degree terms past
+ * a = 1, and their roundings cost 6 ULP; here SQRT_PI a dominates the denominator past a = 1
+ * (G is at most a quarter of it there), so G's rounding errors are scaled down, and below 1 its
+ * Horner sums are dominated by the constant term. All coefficients are positive.
  */
-const ERFCX_P = [1, 1.236454725265503, 0.7294526100158691, 0.228150874376297, 0.03255453705787659];
-const ERFCX_Q = [
-  1, 2.3648343086242676, 2.397874593734741, 1.321333408355713, 0.4044138193130493,
-  0.05770070105791092,
+const SQRT_PI = 1.7724539041519165;
+/** G = 1 - a N(a) / Q(a), N = (Q - P) / a, so the denominator is 1 + a (SQRT_PI - N/Q). */
+const G_N = [
+  0.6440748572349548, 0.7211288809776306, 0.3823350667953491, 0.10890890657901764,
+  0.014478854835033417,
+];
+const G_Q = [
+  1, 1.5438740253448486, 1.1432881355285645, 0.4901939332485199, 0.12174092233181,
+  0.014478854835033417,
 ];
 
 /**
- * erfc(x) in float32: 2^k (R + R s), R = P(a)/Q(a), e^(-a^2) = 2^k (1 + s), s = hi + (q - lo)
- * with hi exact. Errors: R about 1.5 ULP (two Horner sums and the division), the final add 0.5,
- * R s and s under 0.25 together, the fits 0.4; ldexp rounds once, so subnormal results (a from
- * 9.2 up) come out right.
+ * erfc(x) in float32: 2^k (1 + s) / (SQRT_PI a + G(a)), e^(-a^2) = 2^k (1 + s), s = hi + (q - lo)
+ * with hi exact. The roundings of 1 + s, of the denominator's sum and of the division cost about
+ * 1.5 ULP with G's share; ldexp rounds once, so subnormal results (a from 9.2 up) come out right.
  */
 export function erfcF32(x: F): F {
   const absX = abs(x);
@@ -61,7 +68,7 @@ export function erfcF32(x: F): F {
   const lo = add(mul(k, LN2_LO), d);
   const r = sub(hi, lo);
   const s = add(hi, sub(mul(mul(r, r), horner(r, EXP_POLY)), lo));
-  const ratio = div(horner(a, ERFCX_P), horner(a, ERFCX_Q));
-  const erfcAbs = ldexp(add(ratio, mul(ratio, s)), k);
+  const denominator = add(1, mul(a, sub(SQRT_PI, div(horner(a, G_N), horner(a, G_Q)))));
+  const erfcAbs = ldexp(div(add(1, s), denominator), k);
   return select(isnan(x), x, select(lt(x, 0), sub(2, erfcAbs), erfcAbs));
 }
