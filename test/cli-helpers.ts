@@ -1,6 +1,6 @@
 // Helpers of the CLI tests: running the built `puzzlelib` command, and .npy files made in tests.
 
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,13 +20,23 @@ export interface Run {
 }
 
 /** Runs `node dist/cli/main.js ...args` (build first: npm run build). */
-export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Run {
-  const result = spawnSync(process.execPath, [MAIN, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-    cwd,
+export function cli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { encoding: "utf8", env: { ...process.env, ...env }, cwd },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : (error as { code?: unknown }).code;
+        if (typeof code !== "number") reject(error);
+        else resolve({ code, stdout, stderr });
+      },
+    );
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 export function tempFolder(): string {

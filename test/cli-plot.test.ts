@@ -105,10 +105,10 @@ function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Arr
 }
 
 describe("puzzlelib plot", () => {
-  test("SVG: each curve and its dashed derivative, as the functions are", () => {
+  test("SVG: each curve and its dashed derivative, as the functions are", async () => {
     const dir = tempFolder();
     const out = join(dir, "plot.svg");
-    const run = cli([
+    const run = await cli([
       "plot",
       "sigmoid",
       "leakyRelu",
@@ -158,10 +158,10 @@ describe("puzzlelib plot", () => {
     assert.notEqual(found.get("sigmoid")!.color, found.get("leakyRelu")!.color);
   });
 
-  test("PNG: decodes, at twice the SVG's size, with the curves drawn", () => {
+  test("PNG: decodes, at twice the SVG's size, with the curves drawn", async () => {
     const dir = tempFolder();
     const out = join(dir, "plot.png");
-    const run = cli(["plot", "tanh", "-o", out]);
+    const run = await cli(["plot", "tanh", "-o", out]);
     assert.equal(run.code, 0, run.stderr);
     const { width, height, rgba } = decodePng(readFileSync(out));
     assert.deepEqual([width, height], [1440, 900]);
@@ -197,9 +197,9 @@ describe("puzzlelib plot", () => {
     ],
   ];
   for (const [what, args, message] of usage) {
-    test(`bad usage: ${what}`, () => {
+    test(`bad usage: ${what}`, async () => {
       const dir = tempFolder();
-      const run = cli(args, {}, dir);
+      const run = await cli(args, {}, dir);
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, new RegExp(`^puzzlelib plot: .*${message.source}`));
       assert.equal(run.stderr.trimEnd().split("\n").length, 1);
@@ -207,14 +207,14 @@ describe("puzzlelib plot", () => {
     });
   }
 
-  test("an existing plot is kept unless --force", () => {
+  test("an existing plot is kept unless --force", async () => {
     const dir = tempFolder();
     const out = join(dir, "a.svg");
-    assert.equal(cli(["plot", "relu", "-o", out]).code, 0);
-    const again = cli(["plot", "relu", "-o", out]);
+    assert.equal((await cli(["plot", "relu", "-o", out])).code, 0);
+    const again = await cli(["plot", "relu", "-o", out]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already exists; pass --force/);
-    assert.equal(cli(["plot", "relu", "-o", out, "--force"]).code, 0);
+    assert.equal((await cli(["plot", "relu", "-o", out, "--force"])).code, 0);
     assert.deepEqual(readdirSync(dir), ["a.svg"]);
   });
 });

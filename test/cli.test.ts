@@ -8,9 +8,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Activation, gpuarray, np, setBackend, slice, type Slice } from "../src/index.js";
-import type { ActivationName } from "../src/ops/activations.js";
+import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../src/ops/activations.js";
+import { formatParam } from "../src/cli/activation-args.js";
 import { NDArray } from "../src/host/ndarray.js";
-import { cli, FIXTURES, MAIN, readNpy, tempFolder, writeNpy } from "./cli-helpers.js";
+import { cli, FIXTURES, MAIN, readNpy, tempFolder, writeNpy, type Run } from "./cli-helpers.js";
 
 const COMMANDS = ["demo", "apply", "grad", "plot", "info"];
 
@@ -40,27 +41,27 @@ function assertSame(actual: NDArray, expected: NDArray): void {
 }
 
 /** An error run: the exit code, one line on stderr matching `message`, nothing on stdout. */
-function assertError(run: ReturnType<typeof cli>, code: number, message: RegExp): void {
+function assertError(run: Run, code: number, message: RegExp): void {
   assert.equal(run.code, code, run.stderr);
   assert.match(run.stderr, message);
   assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
   assert.equal(run.stdout, "");
 }
 
-describe("puzzlelib --help", () => {
-  test("the command list; no command is bad usage", () => {
-    const help = cli(["--help"]);
+describe("puzzlelib --help", { concurrency: true }, () => {
+  test("the command list; no command is bad usage", async () => {
+    const help = await cli(["--help"]);
     assert.equal(help.code, 0);
     for (const command of COMMANDS) assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
-    const bare = cli([]);
+    const bare = await cli([]);
     assert.equal(bare.code, 2);
     assert.match(bare.stderr, /usage: puzzlelib <command>/);
   });
 
   for (const command of COMMANDS) {
-    test(`puzzlelib ${command} --help`, () => {
+    test(`puzzlelib ${command} --help`, async () => {
       for (const flag of ["--help", "-h"]) {
-        const run = cli([command, flag]);
+        const run = await cli([command, flag]);
         assert.equal(run.code, 0, run.stderr);
         assert.match(run.stdout, new RegExp(`^usage: puzzlelib ${command}`));
         assert.equal(run.stderr, "");
@@ -68,8 +69,12 @@ describe("puzzlelib --help", () => {
     });
   }
 
-  test("an unknown command", () => {
-    assertError(cli(["aply"]), 2, /^puzzlelib: unknown command "aply"; run 'puzzlelib --help'/);
+  test("an unknown command", async () => {
+    assertError(
+      await cli(["aply"]),
+      2,
+      /^puzzlelib: unknown command "aply"; run 'puzzlelib --help'/,
+    );
   });
 });
 
@@ -86,7 +91,7 @@ describe("puzzlelib apply and grad", () => {
       "empty.npy",
     ]) {
       const out = join(dir, `tanh-${name}`);
-      const run = cli(["apply", "tanh", FIXTURES + name, "-o", out]);
+      const run = await cli(["apply", "tanh", FIXTURES + name, "-o", out]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^wrote .*: shape \(.*\), float32\n$/);
       const x = await readNpy(FIXTURES + name);
@@ -108,7 +113,7 @@ describe("puzzlelib apply and grad", () => {
     ];
     for (const [text, slc] of cases) {
       const out = join(dir, `slice${cases.findIndex((c) => c[0] === text)}.npy`);
-      const run = cli([
+      const run = await cli([
         "apply",
         "leakyRelu",
         FIXTURES + "v2-f8.npy",
@@ -122,7 +127,7 @@ describe("puzzlelib apply and grad", () => {
       assertSame(await readNpy(out), await library("leakyRelu", x, { slc, args: [0.25] }));
     }
     const half = join(dir, "half.npy");
-    const run = cli([
+    const run = await cli([
       "apply",
       "clip",
       FIXTURES + "v1-f4.npy",
@@ -151,7 +156,7 @@ describe("puzzlelib apply and grad", () => {
     writeNpy(join(dir, "y.npy"), y.data, y.shape, "float32");
     writeNpy(join(dir, "g.npy"), g.data, g.shape, "float32");
     const out = join(dir, "gx.npy");
-    const run = cli([
+    const run = await cli([
       "grad",
       "elu",
       join(dir, "y.npy"),
@@ -168,7 +173,15 @@ describe("puzzlelib apply and grad", () => {
   test("--backend js gives what the library gives on js", async () => {
     const dir = tempFolder();
     const out = join(dir, "js.npy");
-    const run = cli(["apply", "softPlus", FIXTURES + "v1-f4.npy", "-o", out, "--backend", "js"]);
+    const run = await cli([
+      "apply",
+      "softPlus",
+      FIXTURES + "v1-f4.npy",
+      "-o",
+      out,
+      "--backend",
+      "js",
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const x = await readNpy(FIXTURES + "v1-f4.npy");
     await setBackend("js");
@@ -180,7 +193,7 @@ describe("puzzlelib apply and grad", () => {
   });
 });
 
-describe("bad usage exits 2", () => {
+describe("bad usage exits 2", { concurrency: true }, () => {
   const input = FIXTURES + "v1-f4.npy";
   const cases: [string, string[], RegExp][] = [
     [
@@ -239,15 +252,19 @@ describe("bad usage exits 2", () => {
     ["value missing", ["apply", "relu", input, "-o"], /option --output needs a value/],
   ];
   for (const [what, args, message] of cases) {
-    test(what, () => {
+    test(what, async () => {
       const dir = tempFolder();
-      assertError(cli(args, {}, dir), 2, new RegExp(`^puzzlelib ${args[0]}: .*${message.source}`));
+      assertError(
+        await cli(args, {}, dir),
+        2,
+        new RegExp(`^puzzlelib ${args[0]}: .*${message.source}`),
+      );
       assert.deepEqual(readdirSync(dir), []);
     });
   }
 });
 
-describe("failures exit 1 and leave nothing behind", () => {
+describe("failures exit 1 and leave nothing behind", { concurrency: true }, () => {
   const cases: [string, (dir: string) => string[], RegExp][] = [
     [
       "missing file",
@@ -303,10 +320,10 @@ describe("failures exit 1 and leave nothing behind", () => {
     ],
   ];
   for (const [what, args, message] of cases) {
-    test(what, () => {
+    test(what, async () => {
       const dir = tempFolder();
       const argv = args(dir);
-      assertError(cli(argv), 1, new RegExp(`^puzzlelib ${argv[0]}: .*${message.source}`));
+      assertError(await cli(argv), 1, new RegExp(`^puzzlelib ${argv[0]}: .*${message.source}`));
       assert.deepEqual(readdirSync(dir), []);
     });
   }
@@ -316,12 +333,12 @@ describe("failures exit 1 and leave nothing behind", () => {
     const out = join(dir, "y.npy");
     writeFileSync(out, "precious");
     assertError(
-      cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", out]),
+      await cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", out]),
       1,
       /y\.npy already exists; pass --force to overwrite it/,
     );
     assert.equal(readFileSync(out, "utf8"), "precious");
-    const forced = cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", out, "--force"]);
+    const forced = await cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", out, "--force"]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.deepEqual(readdirSync(dir), ["y.npy"]);
     assert.deepEqual((await readNpy(out)).shape, [3, 4]);
@@ -340,7 +357,7 @@ describe("streaming", () => {
       const whole = join(dir, "whole.npy");
       const chunked = join(dir, "chunked.npy");
       const options = text === "" ? [] : ["--slice", text];
-      const one = cli([
+      const one = await cli([
         "apply",
         "softPlus",
         join(dir, "x.npy"),
@@ -350,7 +367,7 @@ describe("streaming", () => {
         ...options,
       ]);
       assert.equal(one.code, 0, one.stderr);
-      const many = cli(
+      const many = await cli(
         ["apply", "softPlus", join(dir, "x.npy"), "-o", chunked, "--force", ...options],
         {
           PUZZLELIB_CHUNK_ELEMENTS: "1000",
@@ -375,7 +392,7 @@ describe("streaming", () => {
     const g = np.random.randn(size).astype("float64");
     writeNpy(join(dir, "y.npy"), y.data, [size], "float32");
     writeNpy(join(dir, "g.npy"), g.data, [size], "float64");
-    const run = cli(
+    const run = await cli(
       [
         "grad",
         "sigmoid",
@@ -397,9 +414,9 @@ describe("streaming", () => {
     );
   });
 
-  test("a bad chunk size is reported", () => {
+  test("a bad chunk size is reported", async () => {
     const dir = tempFolder();
-    const run = cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", join(dir, "y.npy")], {
+    const run = await cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", join(dir, "y.npy")], {
       PUZZLELIB_CHUNK_ELEMENTS: "0",
     });
     assertError(run, 2, /PUZZLELIB_CHUNK_ELEMENTS=0 is not a positive integer/);
@@ -431,5 +448,45 @@ describe("streaming", () => {
     assert.match(stderr, /interrupted; .*y\.npy was not written/);
     assert.deepEqual(readdirSync(dir), ["x.npy"]);
     assert.equal(existsSync(join(dir, "y.npy")), false);
+  });
+});
+
+describe("puzzlelib info", () => {
+  test("version, backends, and every activation of the table with its defaults", async () => {
+    const run = await cli(["info"]);
+    assert.equal(run.code, 0, run.stderr);
+    const version = (
+      JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+        version: string;
+      }
+    ).version;
+    assert.match(
+      run.stdout,
+      new RegExp(`^puzzlelib-ts ${version.replace(/\./g, "\\.")} \\(Node v`),
+    );
+    assert.match(
+      run.stdout,
+      /^ {2}cpu {5}available: WebAssembly SIMD (on|off)[^\n]*, threads (on|off) \(\d+\)/m,
+    );
+    assert.match(run.stdout, /^ {2}js {6}available/m);
+    assert.match(run.stdout, /^ {2}webgpu {2}(available: .+ \(through .+\)|unavailable: .+)$/m);
+    for (const name of ACTIVATION_NAMES) {
+      const params = ACTIVATIONS[name].params
+        .map((p) => `${p.name}=${formatParam(p.default)}`)
+        .join(", ");
+      const heading = params === "" ? name : `${name}(${params})`;
+      assert.ok(
+        run.stdout.includes(`\n  ${heading}\n      forward   y = ${ACTIVATIONS[name].formula}\n`),
+        heading,
+      );
+    }
+  });
+
+  test("takes no arguments", async () => {
+    assertError(
+      await cli(["info", "extra"]),
+      2,
+      /^puzzlelib info: unexpected argument extra; info takes none/,
+    );
   });
 });

@@ -17,12 +17,27 @@ export function checkActivation(name: string): ActivationName {
 }
 
 /**
+ * A parameter as the float32 the kernels use, in the fewest digits that give it back
+ * (3.4028235e+38 for FLT_MAX, 0.16666667 for 1/6), rather than the float64 it was written as.
+ */
+export function formatParam(value: number): string {
+  const target = Math.fround(value);
+  for (let digits = 1; digits < 9; digits++) {
+    const text = Number(value.toPrecision(digits));
+    if (Math.fround(text) === target) return String(text);
+  }
+  return String(target);
+}
+
+/**
  * The parameters that differ from their defaults, as `alpha=0.2, ...` ("" when all are default):
  * legends then name only what the user chose, and `puzzlelib info` lists the defaults.
  */
 export function describeArgs(name: ActivationName, args: readonly number[]): string {
   return ACTIVATIONS[name].params
-    .flatMap((param, i) => (args[i] === param.default ? [] : [`${param.name}=${args[i]}`]))
+    .flatMap((param, i) =>
+      args[i] === param.default ? [] : [`${param.name}=${formatParam(args[i]!)}`],
+    )
     .join(", ");
 }
 

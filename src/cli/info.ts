@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { currentBackend, setBackend } from "../backends/registry.js";
 import { ACTIVATION_NAMES, ACTIVATIONS } from "../ops/activations.js";
+import { formatParam } from "./activation-args.js";
 import { parseArgs } from "./args.js";
 import { UsageError } from "./errors.js";
 
@@ -37,7 +38,7 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
     "  js      available: the JavaScript reference (one thread, no SIMD)",
     `  webgpu  ${await webgpuLine()}`,
     "",
-    "activations (parameters [defaults]):",
+    "activations (parameters with their defaults; forward and backward formulas):",
     ...activationLines(),
   ];
   console.log(lines.join("\n"));
@@ -75,16 +76,13 @@ async function webgpuLine(): Promise<string> {
 }
 
 function activationLines(): string[] {
-  const rows = ACTIVATION_NAMES.map((name) => {
+  return ACTIVATION_NAMES.flatMap((name) => {
     const { params, formula, derivative } = ACTIVATIONS[name];
-    const signature = params.map((p) => `${p.name} [${p.default}]`).join(", ");
-    return { name, signature, formula, derivative };
+    const signature = params.map((p) => `${p.name}=${formatParam(p.default)}`).join(", ");
+    return [
+      `  ${name}${signature === "" ? "" : `(${signature})`}`,
+      `      forward   y = ${formula}`,
+      `      backward  ${derivative}`,
+    ];
   });
-  const nameWidth = Math.max(...rows.map((row) => row.name.length));
-  const signatureWidth = Math.max(...rows.map((row) => row.signature.length));
-  return rows.map(
-    (row) =>
-      `  ${row.name.padEnd(nameWidth)}  ${row.signature.padEnd(signatureWidth)}  ` +
-      `y = ${row.formula};  dx = ${row.derivative}`,
-  );
 }
