@@ -200,8 +200,16 @@ export function decodeData(raw: Uint8Array, header: NpyHeader, target: DType): A
   const count = raw.byteLength / item;
   // Typed array views need their byte offset aligned to the item size; copy when it is not.
   const aligned = raw.byteOffset % item === 0 ? raw : raw.slice();
-  const source = new NDArray(view(aligned, header.dtype, count), [count], header.dtype);
-  return header.dtype === target ? source.data : source.astype(target).data;
+  const source = view(aligned, header.dtype, count);
+  if (header.dtype === target) return source;
+  // TypedArray.set converts float64 and int32 to float32 with round-to-nearest-even, as
+  // numpy's astype does, at memory speed; float16 on either side needs astype's conversions.
+  if (target === "float32" && header.dtype !== "float16") {
+    const converted = new Float32Array(count);
+    converted.set(source);
+    return converted;
+  }
+  return new NDArray(source, [count], header.dtype).astype(target).data;
 }
 
 function view(raw: Uint8Array, dtype: DType, count: number): AnyTypedArray {
