@@ -8,7 +8,14 @@ import { formatShape, sameShape } from "../core/shape.js";
 import type { Slice } from "../core/slice.js";
 import { NDArray } from "../host/ndarray.js";
 import { ACTIVATION_NAMES, type ActivationName } from "../ops/activations.js";
-import { parseArgs, parseChoice, parseNumbers, parseSlice } from "./args.js";
+import {
+  OUTPUT_OPTIONS,
+  parseArgs,
+  parseChoice,
+  parseNumbers,
+  parseSlice,
+  requireOutput,
+} from "./args.js";
 import { chunkElements, progression, sliceInChunk } from "./chunks.js";
 import { CliError, UsageError } from "./errors.js";
 import { checkActivation, makeActivation } from "./activation-args.js";
@@ -23,13 +30,11 @@ const BACKENDS: readonly BackendName[] = ["cpu", "js", "webgpu"];
 const DTYPES: readonly CalcDType[] = ["float32", "float16"];
 
 const OPTIONS = {
-  output: { kind: "value", short: "o" },
+  ...OUTPUT_OPTIONS,
   args: { kind: "value" },
   slice: { kind: "value" },
   backend: { kind: "value" },
   dtype: { kind: "value" },
-  force: { kind: "flag", short: "f" },
-  help: { kind: "flag", short: "h" },
 } as const;
 
 const COMMON_HELP = `options:
@@ -100,10 +105,7 @@ export async function elementwiseCommand(
       `expected <activation> ${files.join(" ")}, got ${parsed.positionals.length} arguments; run 'puzzlelib ${command} --help'`,
     );
   }
-  const output = parsed.values.get("output");
-  if (output === undefined) {
-    throw new UsageError(`no output file; give one with -o <out.npy>`);
-  }
+  const output = requireOutput(parsed, "<out.npy>");
   const args = parsed.values.has("args")
     ? parseNumbers("args", parsed.values.get("args")!)
     : undefined;

@@ -71,6 +71,20 @@ export function parseArgs(
   return { positionals, values, flags };
 }
 
+/** The options of every command that writes a file: -o FILE, --force, --help. */
+export const OUTPUT_OPTIONS = {
+  output: { kind: "value", short: "o" },
+  force: { kind: "flag", short: "f" },
+  help: { kind: "flag", short: "h" },
+} as const;
+
+/** The -o value, or a usage error that shows how to give one. */
+export function requireOutput(parsed: ParsedArgs, form: string): string {
+  const output = parsed.values.get("output");
+  if (output === undefined) throw new UsageError(`no output file; give one with -o ${form}`);
+  return output;
+}
+
 /** Python's slice syntax, start:stop[:step], each part an integer or empty (`::10`, `-5:`). */
 export function parseSlice(text: string): Slice {
   const parts = text.split(":");

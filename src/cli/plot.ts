@@ -8,7 +8,7 @@ import { setBackend } from "../backends/registry.js";
 import { NDArray } from "../host/ndarray.js";
 import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../ops/activations.js";
 import { checkActivation, describeArgs, makeActivation } from "./activation-args.js";
-import { parseArgs, parseNumbers, parseRange } from "./args.js";
+import { OUTPUT_OPTIONS, parseArgs, parseNumbers, parseRange, requireOutput } from "./args.js";
 import { UsageError } from "./errors.js";
 import { AtomicOutput } from "./npy-file.js";
 import { svgToPng } from "./plot-png.js";
@@ -36,13 +36,11 @@ example:
   puzzlelib plot sigmoid tanh softPlus --derivative -o activations.png`;
 
 const OPTIONS = {
-  output: { kind: "value", short: "o" },
+  ...OUTPUT_OPTIONS,
   range: { kind: "value" },
   derivative: { kind: "flag" },
   args: { kind: "value" },
   title: { kind: "value" },
-  force: { kind: "flag", short: "f" },
-  help: { kind: "flag", short: "h" },
 } as const;
 
 /** Samples per curve: smooth at the chart's width, and the kinks of relu and clip stay sharp. */
@@ -60,9 +58,7 @@ export async function plotCommand(argv: readonly string[]): Promise<number> {
     );
   }
   const names = parsed.positionals.map(checkActivation);
-  const output = parsed.values.get("output");
-  if (output === undefined)
-    throw new UsageError("no output file; give one with -o <file.svg|file.png>");
+  const output = requireOutput(parsed, "<file.svg|file.png>");
   const format = extname(output).toLowerCase();
   if (format !== ".svg" && format !== ".png") {
     throw new UsageError(`cannot tell the format of ${output}; name the output .svg or .png`);
