@@ -1,10 +1,14 @@
 // The CLI's pure parts: option parsing, slices over chunks, the progress bar.
 
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parseArgs, parseNumbers, parseRange, parseSlice } from "../src/cli/args.js";
 import { progression, sliceInChunk } from "../src/cli/chunks.js";
 import { UsageError } from "../src/cli/errors.js";
+import { AtomicOutput } from "../src/cli/npy-file.js";
 import { Progress } from "../src/cli/progress.js";
 import { normalizeSlice, slice } from "../src/core/slice.js";
 
@@ -108,5 +112,27 @@ describe("progress bar", () => {
     bar.update(50);
     bar.finish();
     assert.deepEqual(stream.writes, []);
+  });
+});
+
+describe("atomic output", () => {
+  test("nothing appears under the name until commit; abort leaves nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "puzzlelib-atomic-"));
+    const path = join(dir, "out.bin");
+    const output = await AtomicOutput.create(path, false);
+    await output.write(new Uint8Array([1, 2, 3]));
+    assert.equal(existsSync(path), false);
+    assert.equal(readdirSync(dir).length, 1); // the temporary file, in the same folder
+    await output.commit();
+    assert.deepEqual(readdirSync(dir), ["out.bin"]);
+    assert.deepEqual([...readFileSync(path)], [1, 2, 3]);
+
+    const failed = await AtomicOutput.create(path, true);
+    await failed.write(new Uint8Array([9]));
+    await failed.abort();
+    assert.deepEqual(readdirSync(dir), ["out.bin"]);
+    assert.deepEqual([...readFileSync(path)], [1, 2, 3]);
+    await assert.rejects(AtomicOutput.create(path, false), /already exists; pass --force/);
+    await assert.rejects(AtomicOutput.create(dir, true), /it is a folder; give a file name/);
   });
 });

@@ -11,6 +11,7 @@ import { Activation, gpuarray, np, setBackend, slice, type Slice } from "../src/
 import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../src/ops/activations.js";
 import { formatParam } from "../src/cli/activation-args.js";
 import { NDArray } from "../src/host/ndarray.js";
+import { BACKENDS_UNDER_TEST } from "./backends.js";
 import { cli, FIXTURES, MAIN, readNpy, tempFolder, writeNpy, type Run } from "./cli-helpers.js";
 
 const COMMANDS = ["demo", "apply", "grad", "plot", "info"];
@@ -68,6 +69,12 @@ describe("puzzlelib --help", { concurrency: true }, () => {
       }
     });
   }
+
+  test("puzzlelib help <command>", async () => {
+    const run = await cli(["help", "grad"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^usage: puzzlelib grad <activation> <y\.npy> <g\.npy>/);
+  });
 
   test("an unknown command", async () => {
     assertError(
@@ -170,27 +177,22 @@ describe("puzzlelib apply and grad", () => {
     assertSame(await readNpy(out), await library("elu", y, { g, slc: slice(1, null, 3) }));
   });
 
-  test("--backend js gives what the library gives on js", async () => {
-    const dir = tempFolder();
-    const out = join(dir, "js.npy");
-    const run = await cli([
-      "apply",
-      "softPlus",
-      FIXTURES + "v1-f4.npy",
-      "-o",
-      out,
-      "--backend",
-      "js",
-    ]);
-    assert.equal(run.code, 0, run.stderr);
-    const x = await readNpy(FIXTURES + "v1-f4.npy");
-    await setBackend("js");
-    try {
-      assertSame(await readNpy(out), await library("softPlus", x));
-    } finally {
-      await setBackend("cpu");
-    }
-  });
+  for (const backend of BACKENDS_UNDER_TEST) {
+    test(`--backend ${backend} gives what the library gives on ${backend}`, async () => {
+      const dir = tempFolder();
+      const out = join(dir, `${backend}.npy`);
+      const input = FIXTURES + "v1-f4.npy";
+      const run = await cli(["apply", "softPlus", input, "-o", out, "--backend", backend]);
+      assert.equal(run.code, 0, run.stderr);
+      const x = await readNpy(input);
+      await setBackend(backend);
+      try {
+        assertSame(await readNpy(out), await library("softPlus", x));
+      } finally {
+        await setBackend("cpu");
+      }
+    });
+  }
 });
 
 describe("bad usage exits 2", { concurrency: true }, () => {

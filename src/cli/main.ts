@@ -17,7 +17,7 @@ commands:
   grad    the backward pass from a saved output and gradient (.npy files)
   plot    draw activations and their derivatives to an SVG or PNG file
   info    version, backends on this machine, activations and their parameters
-  help    show this help
+  help    show this help (help <command>: that command's)
 
 Run 'puzzlelib <command> --help' for a command's options.`;
 
@@ -43,6 +43,10 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `puzzlelib help apply` is `puzzlelib apply --help`.
+  if (command === "help" && rest.length === 1 && Object.hasOwn(COMMANDS, rest[0]!)) {
+    return main([rest[0]!, "--help"]);
+  }
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     (command === undefined ? console.error : console.log)(USAGE);
     return command === undefined ? EXIT_USAGE : EXIT_OK;
