@@ -9,14 +9,17 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Activation, gpuarray, np, setBackend, slice, type Slice } from "../src/index.js";
 import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../src/ops/activations.js";
-import { formatParam } from "../src/cli/activation-args.js";
+import { backwardReads, formatParam } from "../src/cli/activation-args.js";
 import { NDArray } from "../src/host/ndarray.js";
 import { BACKENDS_UNDER_TEST } from "./backends.js";
 import { cli, FIXTURES, MAIN, readNpy, tempFolder, writeNpy, type Run } from "./cli-helpers.js";
 
 const COMMANDS = ["demo", "apply", "grad", "plot", "info"];
 
-/** What the library computes in this process: the CLI's result must equal it bit for bit. */
+/**
+ * What the library computes in this process, the CLI's result must equal it bit for bit: the
+ * forward of x, or with `g` the backward after that forward.
+ */
 async function library(
   name: ActivationName,
   x: NDArray,
@@ -26,8 +29,8 @@ async function library(
   const act = new Activation(name, { slc: options.slc ?? null, args: options.args });
   act.calcMode(dtype);
   const input = gpuarray.toGpu(x.astype(dtype));
-  if (options.g === undefined) return act.forward(input).get();
-  act.data = input;
+  const y = act.forward(input);
+  if (options.g === undefined) return y.get();
   return act.backward(gpuarray.toGpu(options.g.astype(dtype)))!.get();
 }
 
@@ -174,7 +177,7 @@ describe("puzzlelib apply and grad", () => {
       "1::3",
     ]);
     assert.equal(run.code, 0, run.stderr);
-    assertSame(await readNpy(out), await library("elu", y, { g, slc: slice(1, null, 3) }));
+    assertSame(await readNpy(out), await library("elu", x, { g, slc: slice(1, null, 3) }));
   });
 
   for (const backend of BACKENDS_UNDER_TEST) {
@@ -191,6 +194,26 @@ describe("puzzlelib apply and grad", () => {
       } finally {
         await setBackend("cpu");
       }
+    });
+  }
+});
+
+describe("grad of every activation in the table", { concurrency: true }, () => {
+  // The first file is the saved output y, or the input x for functions whose backward reads x.
+  for (const name of ACTIVATION_NAMES) {
+    test(name, async () => {
+      const dir = tempFolder();
+      np.random.seed(7);
+      const x = np.random.randn(4, 25).astype("float32");
+      for (let i = 0; i < 100; i += 9) x.data[i] = (i - 50) / 4; // some larger magnitudes
+      const g = np.random.randn(4, 25).astype("float32");
+      const saved = backwardReads(new Activation(name)) === "x" ? x : await library(name, x);
+      writeNpy(join(dir, "saved.npy"), saved.data, saved.shape, "float32");
+      writeNpy(join(dir, "g.npy"), g.data, g.shape, "float32");
+      const out = join(dir, "gx.npy");
+      const run = await cli(["grad", name, join(dir, "saved.npy"), join(dir, "g.npy"), "-o", out]);
+      assert.equal(run.code, 0, run.stderr);
+      assertSame(await readNpy(out), await library(name, x, { g }));
     });
   }
 });
@@ -390,7 +413,8 @@ describe("streaming", () => {
     const dir = tempFolder();
     const size = 5_003;
     np.random.seed(6);
-    const y = np.random.rand(size).astype("float32");
+    const x = np.random.randn(size).astype("float32");
+    const y = await library("sigmoid", x);
     const g = np.random.randn(size).astype("float64");
     writeNpy(join(dir, "y.npy"), y.data, [size], "float32");
     writeNpy(join(dir, "g.npy"), g.data, [size], "float64");
@@ -412,7 +436,7 @@ describe("streaming", () => {
     assert.equal(run.code, 0, run.stderr);
     assertSame(
       await readNpy(join(dir, "gx.npy")),
-      await library("sigmoid", y, { g, slc: slice(null, null, 3) }),
+      await library("sigmoid", x, { g, slc: slice(null, null, 3) }),
     );
   });
 

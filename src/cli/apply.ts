@@ -18,7 +18,7 @@ import {
 } from "./args.js";
 import { chunkElements, progression, sliceInChunk } from "./chunks.js";
 import { CliError, UsageError } from "./errors.js";
-import { checkActivation, makeActivation } from "./activation-args.js";
+import { backwardReads, checkActivation, makeActivation } from "./activation-args.js";
 import { decodeData, encodeData, formatHeader } from "./npy.js";
 import { AtomicOutput, openNpy, type NpyInput } from "./npy-file.js";
 import { Progress } from "./progress.js";
@@ -68,7 +68,8 @@ export const GRAD_HELP = `usage: puzzlelib grad <activation> <y.npy> <g.npy> -o 
 
 The backward pass: from a saved output y = f(x) and the incoming gradient g (same shape), writes
 the gradient with respect to the input, as Activation.backward computes it. Outside --slice the
-gradient passes through unchanged.
+gradient passes through unchanged. The few functions whose derivative is not a function of y
+(puzzlelib info marks them "reads x") take the saved input x in place of y.
 
 ${COMMON_HELP}
 
@@ -142,6 +143,14 @@ async function run(job: Job, direction: Direction): Promise<void> {
         `${first.path} has shape ${formatShape(first.header.shape)} but ${second.path} has ${formatShape(second.header.shape)}; y and g must have the same shape`,
       );
     }
+    if (
+      direction === "backward" &&
+      backwardReads(makeActivation(job.activation, job.args)) === "x"
+    ) {
+      console.error(
+        `puzzlelib grad: note: ${job.activation}'s backward reads the input x, not the output: ${first.path} is taken as x`,
+      );
+    }
     for (const input of inputs) {
       if (input.header.dtype !== job.dtype) {
         console.error(
@@ -187,20 +196,31 @@ async function stream(job: Job, direction: Direction, inputs: readonly NpyInput[
   console.log(`wrote ${job.output}: shape ${formatShape(shape)}, ${job.dtype}`);
 }
 
-/** One chunk through the Activation module, in place (the chunk's arrays are ours). */
+/**
+ * One chunk through the Activation module. Not in place: the functions whose backward reads x
+ * refuse it, and one more chunk-sized array is cheap.
+ */
 async function compute(
   job: Job,
   direction: Direction,
   arrays: readonly GPUArray[],
   slc: Slice,
 ): Promise<NDArray> {
-  const act = makeActivation(job.activation, job.args, { slc, inplace: true });
+  const act = makeActivation(job.activation, job.args, { slc });
   act.calcMode(job.dtype);
+  const made: GPUArray[] = [];
   try {
-    if (direction === "forward") return await act.forward(arrays[0]!).get();
-    act.data = arrays[0]!; // the saved output y: backward reads it, as after a forward
-    return await act.backward(arrays[1]!)!.get();
+    if (direction === "forward") {
+      made.push(act.forward(arrays[0]!));
+    } else {
+      // The saved array is what a forward would have left: the output y, or the input x for the
+      // functions whose backward reads x. Module.backward checks g against `data`'s shape.
+      act.data = arrays[0]!;
+      if (backwardReads(act) === "x") act.inData = arrays[0]!;
+      made.push(act.backward(arrays[1]!)!);
+    }
+    return await made[0]!.get();
   } finally {
-    for (const array of arrays) array.dispose();
+    for (const array of [...arrays, ...made]) array.dispose();
   }
 }

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { currentBackend, setBackend } from "../backends/registry.js";
 import { ACTIVATION_NAMES, ACTIVATIONS } from "../ops/activations.js";
-import { formatParam } from "./activation-args.js";
+import { Activation } from "../modules/activation.js";
+import { backwardReads, formatParam } from "./activation-args.js";
 import { parseArgs } from "./args.js";
 import { UsageError } from "./errors.js";
 
@@ -82,7 +83,7 @@ function activationLines(): string[] {
     return [
       `  ${name}${signature === "" ? "" : `(${signature})`}`,
       `      forward   y = ${formula}`,
-      `      backward  ${derivative}`,
+      `      backward  ${derivative}${backwardReads(new Activation(name)) === "x" ? "  (reads x)" : ""}`,
     ];
   });
 }
