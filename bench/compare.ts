@@ -4,7 +4,8 @@
 // Every output is read back and checked against the float64 reference before its time counts.
 
 import { availableParallelism } from "node:os";
-import type { ActivationName, GPUArray, NDArray } from "../src/index.js";
+import type { GPUArray, NDArray } from "../src/index.js";
+import type { BenchFunction as ActivationName } from "./functions.js";
 import {
   Unsupported,
   type Case,

@@ -2,7 +2,7 @@
 // case (function, direction, size) at a time. puzzlelib-ts, the naive loop and every peer library
 // are written against this interface.
 
-import type { ActivationName } from "../src/index.js";
+import type { BenchFunction as ActivationName } from "./functions.js";
 import type { Tolerance } from "./reference.js";
 
 export type Direction = "forward" | "backward";

@@ -9,13 +9,11 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { BackendError, gpuarray, setBackend } from "../src/index.js";
 import {
-  ACTIVATION_NAMES,
-  BackendError,
-  gpuarray,
-  setBackend,
-  type ActivationName,
-} from "../src/index.js";
+  BENCH_FUNCTIONS as ACTIVATION_NAMES,
+  type BenchFunction as ActivationName,
+} from "./functions.js";
 import { measureLatency, measureSize, type ThroughputResult } from "./puzzlelib.js";
 import { WrongResultError } from "./reference.js";
 import {

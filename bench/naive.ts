@@ -2,7 +2,7 @@
 // over Float32Arrays, into a preallocated output. One function per activation and direction, so
 // that V8 compiles each loop for its own body.
 
-import type { ActivationName } from "../src/index.js";
+import type { BenchFunction as ActivationName } from "./functions.js";
 
 /** out[i] = f(x[i]). */
 export type NaiveForward = (x: Float32Array, out: Float32Array, args: readonly number[]) => void;

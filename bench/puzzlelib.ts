@@ -1,7 +1,8 @@
 // Measures puzzlelib-ts's Activation on the current backend (cpu or webgpu): throughput per
 // function and direction against a plain buffer copy of the same bytes, and small-tensor latency.
 
-import { Activation, gpuarray, NDArray, type ActivationName, type GPUArray } from "../src/index.js";
+import { Activation, gpuarray, NDArray, type GPUArray } from "../src/index.js";
+import type { BenchFunction as ActivationName } from "./functions.js";
 import { checkBackward, checkCopy, checkForward, DEFAULT_ARGS, uniformData } from "./reference.js";
 import { median, timeCalls, timeEach, type Timing, type TimingOptions } from "./timing.js";
 

@@ -1,7 +1,7 @@
 // float64 reference formulas, written here independently of the library, and the check every
 // timed result must pass before its time counts. A benchmark of wrong answers measures nothing.
 
-import type { ActivationName } from "../src/index.js";
+import type { BenchFunction as ActivationName } from "./functions.js";
 
 // Each entry takes the args once and returns the formula with them bound: destructuring the args
 // per element would cost more than the formula.

@@ -2,7 +2,7 @@
 // the float64 oracles of the tests, over a strided sweep of all 2^32 float32 bit patterns (and all
 // 65,536 halves). It prints the README's numerics table rows. Not a test: it takes minutes.
 //
-//   node --import tsx scripts/accuracy.ts --backend webgpu [--stride 257]
+//   node --import tsx scripts/accuracy.ts --backend webgpu [--stride 257] [--functions silu,gelu]
 
 import { parseArgs } from "node:util";
 import { Activation, gpuarray, np, setBackend, type BackendName } from "../src/index.js";
@@ -21,8 +21,10 @@ const { values } = parseArgs({
   options: {
     backend: { type: "string", default: "cpu" },
     stride: { type: "string", default: "257" },
+    functions: { type: "string" },
   },
 });
+const only = values.functions?.split(",");
 const backend = values.backend as BackendName;
 const stride = Number(values.stride);
 const CHUNK = 1 << 22;
@@ -57,7 +59,7 @@ async function float32(config: Config): Promise<[Worst, Worst, number]> {
     const gx = (await act.backward(gpuarray.toGpu(np.array(g)))!.get()).data as Float32Array;
     for (let i = 0; i < n; i++) {
       worse(fwd, err32(y[i]!, forward(config.name, x[i]!, config.args)), () => `x=${x[i]}`);
-      const want = backward(config.name, g[i]!, y[i]!, config.args);
+      const want = backward(config.name, g[i]!, { x: x[i]!, y: y[i]! }, config.args);
       worse(bwd, err32(gx[i]!, want), () => `g=${g[i]} y=${y[i]}`);
     }
     count += n;
@@ -79,7 +81,11 @@ async function float16(config: Config): Promise<[Worst, Worst]> {
     const yv = halfToNumber(y[i]!);
     worse(fwd, err16(y[i]!, forward(config.name, x, config.args)), () => `x=${x}`);
     const g = halfToNumber(gBits[i]!);
-    worse(bwd, err16(gx[i]!, backward(config.name, g, yv, config.args)), () => `g=${g} y=${yv}`);
+    worse(
+      bwd,
+      err16(gx[i]!, backward(config.name, g, { x, y: yv }, config.args)),
+      () => `g=${g} y=${yv}`,
+    );
   }
   return [fwd, bwd];
 }
@@ -92,7 +98,7 @@ console.log(
 );
 console.log("|---|---|---|---|---|");
 let inputs = 0;
-for (const config of CONFIGS) {
+for (const config of CONFIGS.filter((c) => only === undefined || only.includes(c.name))) {
   const [f32f, f32b, count] = await float32(config);
   const [f16f, f16b] = await float16(config);
   inputs = count;

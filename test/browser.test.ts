@@ -277,7 +277,7 @@ function judge(
   for (const k of indices) {
     const [x, y, g, dx] = [job.x[k]!, got.y[k]!, job.g[k]!, got.dx[k]!];
     const expY = forward(c.name, value(x), c.args);
-    const expDx = backward(c.name, value(g), value(y), c.args);
+    const expDx = backward(c.name, value(g), { x: value(x), y: value(y) }, c.args);
     fwd.add(
       err(y, expY),
       () => `x=${fmt(dtype, x)} expected ${rounded(expY)} got ${fmt(dtype, y)}`,

@@ -192,6 +192,76 @@ for (const backend of BACKENDS_UNDER_TEST) {
       });
     });
 
+    describe("functions whose backward reads the input", () => {
+      it("refuse in place at construction, saying why", () => {
+        for (const [name, args] of [
+          ["hardSwish", []],
+          ["threshold", [0.1, 20]],
+        ] as const) {
+          assert.throws(() => new Activation(name, { args: [...args], inplace: true }), {
+            name: "ModuleError",
+            message: new RegExp(`${name}.* cannot run in place: its backward reads the input x`),
+          });
+          assert.equal(new Activation(name, { args: [...args] }).backwardFrom, "x");
+        }
+        // value <= threshold: y > threshold exactly where x > threshold, so y will do.
+        const relu = new Activation("threshold", { args: [1, -1], inplace: true });
+        assert.equal(relu.backwardFrom, "y");
+        assert.equal(new Activation("relu6", { inplace: true }).backwardFrom, "y");
+      });
+
+      it("keep the input for a sliced backward and refuse it once disposed", async () => {
+        const act = new Activation("hardSwish", { slc: slice(1, null, 2) });
+        const x = f32([-4, -1.5, 1, 1, 2, 4]);
+        const y = act.forward(x);
+        assert.equal(act.inData, x);
+        assert.deepEqual(await values(y), [-4, -0.375, 1, Math.fround(4 / 6), 2, 4]);
+        const gx = act.backward(f32([6, 6, 6, 6, 6, 6]))!;
+        // slope (2x + 3) / 6 at x = -1.5 and 1; 1 at 4; outside the slice g passes through.
+        assert.deepEqual(await values(gx), [6, 0, 6, 5, 6, 6]);
+        x.dispose();
+        assert.throws(() => act.backward(f32([1, 1, 1, 1, 1, 1])), {
+          name: "ModuleError",
+          message: /the input of forward was disposed, and hardSwish's backward reads it/,
+        });
+      });
+
+      it("round-trip through a blueprint and compute the same", async () => {
+        const act = new Activation("threshold", { args: [0.1, 20], slc: slice(0, 3), name: "t" });
+        const rebuilt = Blueprint.build(
+          JSON.parse(JSON.stringify(act.getBlueprint())),
+        ) as Activation;
+        assert.deepEqual(rebuilt.getBlueprint(), act.getBlueprint());
+        assert.equal(rebuilt.backwardFrom, "x");
+        const x = f32([20, 0, 5, -1]);
+        assert.deepEqual(await values(rebuilt.forward(x)), [20, 20, 5, -1]);
+        assert.deepEqual(await values(rebuilt.backward(f32([3, 3, 3, 3]))!), [3, 0, 3, 3]);
+      });
+    });
+
+    it("takes softPlus's beta alone or with a threshold; no args is PuzzleLib's softPlus", () => {
+      assert.deepEqual(new Activation("softPlus").args, [1, 3.4028234663852886e38]);
+      assert.deepEqual(new Activation("softPlus", { args: [2] }).args, [2, 3.4028234663852886e38]);
+      assert.deepEqual(new Activation("softPlus", { args: [2, 20] }).args, [2, 20]);
+      assert.throws(
+        () => new Activation("softPlus", { args: [1, 20, 3] }),
+        /softPlus takes 1 to 2 args \(beta \[1\], threshold \[3\.4028234663852886e\+38\]\), got 3/,
+      );
+      assert.throws(
+        () => new Activation("softPlus", { args: [1, 10] }),
+        /threshold must be at least 18/,
+      );
+      assert.throws(() => new Activation("softPlus", { args: [0] }), /beta must be positive/);
+      assert.throws(() => new Activation("celu", { args: [0] }), /celu alpha must be positive/);
+      assert.throws(() => new Activation("hardSigmoid", { args: [0, 1] }), /alpha must not be 0/);
+      assert.throws(() => new Activation("softShrink", { args: [-1] }), /lambda must be >= 0/);
+      assert.throws(
+        () => new Activation("hardTanh", { args: [1, -1] }),
+        /hardTanh min \(1\) must not exceed max/,
+      );
+      assert.deepEqual(new Activation("hardSigmoid").args, [1 / 6, 0.5]);
+    });
+
     it("round-trips every option through a JSON blueprint", async () => {
       const act = new Activation("clip", {
         slc: slice(-4, null, 2),

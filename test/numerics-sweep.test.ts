@@ -111,7 +111,7 @@ for (const backend of BACKENDS_UNDER_TEST) {
           const g = gs[k]!;
           const yk = r.y[k]!;
           const d = r.dx[k]!;
-          const exp = backward(c.name, g, yk, c.args);
+          const exp = backward(c.name, g, { x: BWD_X[k]!, y: yk }, c.args);
           bwd.add(
             err32(d, exp),
             () =>
@@ -145,9 +145,36 @@ for (const backend of BACKENDS_UNDER_TEST) {
         case "elu":
           return { lo: -6, hi: 10, kinks: [0] };
         case "softPlus":
-          return { lo: -20, hi: 20, kinks: [] };
+          return { lo: -20 / c.args[0]!, hi: 20 / c.args[0]!, kinks: [] };
         case "clip":
+        case "hardTanh":
           return { lo: c.args[0]! - 3, hi: c.args[1]! + 3, kinks: [c.args[0]!, c.args[1]!] };
+        case "relu6":
+          return { lo: -3, hi: 9, kinks: [0, 6] };
+        case "selu":
+          return { lo: -6, hi: 10, kinks: [0] };
+        case "celu":
+          return { lo: -6 * c.args[0]!, hi: 10, kinks: [0] };
+        case "softSign":
+          return { lo: -50, hi: 50, kinks: [] };
+        case "hardSigmoid": {
+          const [alpha, beta] = [c.args[0]!, c.args[1]!];
+          const kinks = [-beta / alpha, (1 - beta) / alpha];
+          return { lo: Math.min(...kinks) - 3, hi: Math.max(...kinks) + 3, kinks };
+        }
+        case "logSigmoid":
+          return { lo: -20, hi: 20, kinks: [] };
+        case "softShrink":
+        case "hardShrink":
+          return { lo: -c.args[0]! - 5, hi: c.args[0]! + 5, kinks: [-c.args[0]!, c.args[0]!] };
+        case "threshold":
+          return { lo: c.args[0]! - 10, hi: c.args[0]! + 30, kinks: [c.args[0]!] };
+        case "hardSwish":
+          return { lo: -6, hi: 6, kinks: [-3, 3] };
+        case "silu":
+          return { lo: -20, hi: 20, kinks: [] };
+        case "tanhShrink":
+          return { lo: -6, hi: 6, kinks: [] };
       }
     }
 

@@ -74,9 +74,17 @@ const G_EDGES = [
   NaN,
 ].map(Math.fround);
 
-/** The edge list, plus the clip bounds and a few ordinary values. */
+/**
+ * The edge list, a few ordinary values, the traps of the issue (-100 and 100 for the tails,
+ * 1e19 and 1.8e19 where x*x and x*x*x overflow float32), every kink of the functions with
+ * default args (+-3, +-1.5, 0.5, 6), and the args themselves with their negatives.
+ */
 function edgeInputs(c: Config): number[] {
-  const extra = [0.5, -0.5, 2, -2, 6, -6, 20, -20, ...(c.name === "clip" ? c.args : [])];
+  const extra = [
+    ...[0.5, 2, 6, 20, 3, 1.5, 1.2784645, 0.7518, 30, 88, 104, 200, 1e10, 1e19, 1.8e19, 1e30],
+    ...c.args.filter((a) => Math.abs(a) < 1e30),
+  ].flatMap((v) => [v, -v]);
+  if (c.name === "hardSigmoid") extra.push(-c.args[1]! / c.args[0]!, (1 - c.args[1]!) / c.args[0]!);
   return [...F32_EDGES, ...extra.map(Math.fround)];
 }
 
@@ -110,7 +118,7 @@ for (const backend of BACKENDS_UNDER_TEST) {
           );
           const g = gs[k]!;
           const d = dx![k]!;
-          const expD = backward(c.name, g, got, c.args);
+          const expD = backward(c.name, g, { x, y: got }, c.args);
           bwd.add(
             err32(d, expD),
             () =>
@@ -151,6 +159,42 @@ for (const backend of BACKENDS_UNDER_TEST) {
       ["clip", [-1, 2.5], -Infinity, -1],
       ["sigmoid", [], 0, 0.5],
       ["sigmoid", [], -0, 0.5],
+      ["softPlus", [0.7, 20], Infinity, Infinity],
+      ["softPlus", [0.7, 20], -Infinity, 0],
+      ["softPlus", [0.7, 20], 1000, 1000],
+      ["selu", [], -Infinity, Math.fround(-1.7580993408473768)],
+      ["selu", [], Infinity, Infinity],
+      ["selu", [], F32_MAX, Infinity],
+      ["celu", [], -Infinity, -1],
+      ["celu", [0.5], -Infinity, -0.5],
+      ["softSign", [], Infinity, 1],
+      ["softSign", [], -Infinity, -1],
+      ["hardSigmoid", [], Infinity, 1],
+      ["hardSigmoid", [], -Infinity, 0],
+      ["hardSigmoid", [], -3, 0],
+      ["hardSigmoid", [], 3, 1],
+      ["hardSigmoid", [0.2, 0.5], -2.5, 0],
+      ["hardTanh", [], Infinity, 1],
+      ["hardTanh", [], -Infinity, -1],
+      ["relu6", [], Infinity, 6],
+      ["relu6", [], -Infinity, 0],
+      ["logSigmoid", [], -Infinity, -Infinity],
+      ["logSigmoid", [], Infinity, 0],
+      ["logSigmoid", [], -100, -100],
+      ["logSigmoid", [], -F32_MAX, -F32_MAX],
+      ["softShrink", [], Infinity, Infinity],
+      ["softShrink", [], -Infinity, -Infinity],
+      ["softShrink", [], 0.5, 0],
+      ["softShrink", [], -2, -1.5],
+      ["hardShrink", [], 0.5, 0],
+      ["hardShrink", [], -Infinity, -Infinity],
+      ["threshold", [], -Infinity, 0],
+      ["threshold", [0.1, 20], 0.05, 20],
+      ["threshold", [0.1, 20], Infinity, Infinity],
+      ["hardSwish", [], -Infinity, 0],
+      ["hardSwish", [], Infinity, Infinity],
+      ["hardSwish", [], -3, 0],
+      ["hardSwish", [], 3, 3],
       ...CONFIGS.map((c): [ActName, number[], number, number] => [c.name, [...c.args], NaN, NaN]),
     ];
     for (const [name, args, x, expected] of LIMITS) {
@@ -211,6 +255,36 @@ for (const backend of BACKENDS_UNDER_TEST) {
       ["tanh", [], 0, 3, 3],
       ["softPlus", [], -Infinity, 1, 0],
       ["softPlus", [], Infinity, 1, 1],
+      ["softPlus", [0.7, 20], 40, 3, 3],
+      ["softPlus", [0.7, 20], -Infinity, 1, 0],
+      ["relu6", [], 6, Infinity, 0],
+      ["relu6", [], 0, NaN, 0],
+      ["relu6", [], 3, 2, 2],
+      ["hardTanh", [], 1, NaN, 0],
+      ["hardSigmoid", [], 0, 6, 1],
+      ["hardSigmoid", [], 3, Infinity, 0],
+      ["hardSigmoid", [], -3, NaN, 0],
+      ["logSigmoid", [], -Infinity, 2, 2],
+      ["logSigmoid", [], Infinity, 2, 0],
+      ["softSign", [], Infinity, 1, 0],
+      ["softSign", [], 0, 3, 3],
+      ["celu", [], 2, Infinity, Infinity],
+      ["celu", [], -Infinity, 1, 0],
+      ["selu", [], 0, 1, Math.fround(1.7580993408473768)],
+      ["softShrink", [], 0.3, NaN, 0],
+      ["softShrink", [], 0.7, NaN, NaN],
+      ["hardShrink", [], -0.5, Infinity, 0],
+      ["hardShrink", [], 0.7, -Infinity, -Infinity],
+      // value 20 > threshold 0.1: y = 20 comes from x = 20 (slope 1) and from x = 0 (flat).
+      ["threshold", [0.1, 20], 20, 3, 3],
+      ["threshold", [0.1, 20], 0, 3, 0],
+      ["threshold", [], 0, Infinity, 0],
+      ["hardSwish", [], -1.5, 5, 0],
+      ["hardSwish", [], -4, NaN, 0],
+      ["hardSwish", [], 4, Infinity, Infinity],
+      ["hardSwish", [], 3, 2, 3],
+      ["hardSwish", [], -3, 2, -1],
+      ["hardSwish", [], NaN, 1, NaN],
     ];
     for (const [name, args, x, g, expected] of GRADS) {
       it(`${name}(${args.join(", ")}) backward float32: x=${num(x)}, g=${num(g)} gives ${num(expected)}`, async () => {
@@ -260,7 +334,12 @@ for (const backend of BACKENDS_UNDER_TEST) {
           const g = gs[k]!;
           const yb = r.y[k]!;
           const d = r.dx![k]!;
-          const exp = backward(c.name, halfToNumber(g), halfToNumber(yb), c.args);
+          const exp = backward(
+            c.name,
+            halfToNumber(g),
+            { x: halfToNumber(xs[k]!), y: halfToNumber(yb) },
+            c.args,
+          );
           bwd.add(
             err16(d, exp),
             () =>

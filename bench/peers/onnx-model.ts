@@ -11,7 +11,7 @@
 //   ValueInfoProto  name 1, type 2;  TypeProto tensor_type 1;  Tensor elem_type 1, shape 2
 //   TensorShape     dim 1;  Dimension dim_param 2
 
-import type { ActivationName } from "../../src/index.js";
+import type { BenchFunction as ActivationName } from "../functions.js";
 
 const IR_VERSION = 8;
 /** Clip takes min and max as inputs from opset 11; 13 is what every ORT release supports. */

@@ -6,7 +6,7 @@
 // The module is loaded by load.ts from bench/peers/node_modules; the types below are the few
 // parts of its API used here, so that the root type-check passes without the peers installed.
 
-import type { ActivationName } from "../../src/index.js";
+import type { BenchFunction as ActivationName } from "../functions.js";
 import type { Case, CaseData, Direction, Impl } from "../impl.js";
 import type { Tolerance } from "../reference.js";
 import { backwardGraph, encodeModel, forwardGraph, OPSET } from "./onnx-model.js";

@@ -6,8 +6,10 @@ import type { GPUArray } from "../backends/gpuarray.js";
 import {
   ACTIVATION_NAMES,
   ACTIVATIONS,
+  backwardFrom,
   isActivationName,
   type ActivationName,
+  type BackwardFrom,
 } from "../ops/activations.js";
 import { runElementwise } from "../ops/elementwise.js";
 import { activationKernel } from "../ops/kernels.js";
@@ -36,9 +38,17 @@ const OPTION_NAMES = ["slc", "inplace", "name", "args"];
 /**
  * Applies an activation function elementwise, as PuzzleLib's Activation.
  *
- * Forward y = f(x); backward computes the input gradient from the output y and the incoming
- * gradient g (so in place is safe). Functions and their parameters (defaults in brackets):
- * sigmoid, tanh, relu, leakyRelu(alpha [0.01]), elu(alpha [1]), softPlus, clip(min [0], max [6]).
+ * Forward y = f(x); backward computes the input gradient from the incoming gradient g and the
+ * output y (so in place is safe), or, for the functions whose derivative is not a function of y,
+ * the input x (`backwardFrom === "x"`; the module keeps x, and in place throws ModuleError).
+ * Functions and their parameters (defaults in brackets):
+ * - from y: sigmoid, tanh, relu, leakyRelu(alpha [0.01]), elu(alpha [1]),
+ *   softPlus(beta [1], threshold [3.4e38]; no args is PuzzleLib's, [beta] alone is allowed),
+ *   clip(min [0], max [6]), selu, celu(alpha [1]), softSign, hardSigmoid(alpha [1/6], beta [0.5]),
+ *   hardTanh(min [-1], max [1]), relu6, logSigmoid, softShrink(lambda [0.5]),
+ *   hardShrink(lambda [0.5]), threshold(threshold [0], value [0]; from x when value > threshold);
+ * - from x: hardSwish, silu(beta [1]), tanhShrink.
+ * Formulas and derivatives: the README's "Activations" table, or ACTIVATIONS[name].
  *
  * @example
  * const act = new Activation("leakyRelu", { args: [0.2], slc: slice(0, null, 2) });
@@ -49,8 +59,10 @@ export class Activation extends Module {
   readonly activation: ActivationName;
   readonly slc: Slice | null;
   readonly inplace: boolean;
-  /** The parameters in effect: the given args, or the defaults. */
+  /** The parameters in effect: the given args, the defaults for the others. */
   readonly args: readonly number[];
+  /** What backward reads besides the gradient: the output y, or the input x (kept as inData). */
+  readonly backwardFrom: BackwardFrom;
 
   constructor(activation: ActivationName, options: ActivationOptions = {}) {
     checkOptions(options);
@@ -67,6 +79,14 @@ export class Activation extends Module {
     this.slc = options.slc == null ? null : checkSlice(options.slc);
     this.inplace = options.inplace ?? false;
     this.args = Object.freeze(resolveArgs(activation, options.args));
+    this.backwardFrom = backwardFrom(ACTIVATIONS[activation], this.args);
+    if (this.inplace && this.backwardFrom === "x") {
+      throw new ModuleError(
+        `${activation}${this.args.length > 0 ? `(${this.args.join(", ")})` : ""} cannot run in place: ` +
+          `its backward reads the input x (the derivative is not a function of the output), ` +
+          `which an in-place forward overwrites`,
+      );
+    }
   }
 
   get classname(): string {
@@ -96,9 +116,15 @@ export class Activation extends Module {
   }
 
   protected updateGrad(grad: GPUArray): void {
+    const kept = this.backwardFrom === "x" ? this.inData! : this.data!;
+    if (kept.disposed) {
+      throw new ModuleError(
+        `use of a disposed array: the input of forward was disposed, and ${this.activation}'s backward reads it`,
+      );
+    }
     this.grad = runElementwise({
-      kernel: activationKernel(this.activation, "backward"),
-      inputs: [grad, this.data!],
+      kernel: activationKernel(this.activation, "backward", this.backwardFrom),
+      inputs: [grad, kept],
       params: this.args,
       slice: normalizeSlice(this.slc, grad.size),
       inplace: this.inplace,
@@ -132,24 +158,30 @@ function checkOptions(options: unknown): void {
   }
 }
 
+/**
+ * The args in effect: none given means every default; otherwise all of them, or (for a function
+ * with minArgs) at least minArgs, the later ones keeping their defaults.
+ */
 function resolveArgs(activation: ActivationName, args: readonly number[] | undefined): number[] {
   const spec = ACTIVATIONS[activation];
+  const defaults = spec.params.map((p) => p.default);
   const expected = spec.params.map((p) => `${p.name} [${p.default}]`).join(", ") || "none";
-  if (args === undefined || (Array.isArray(args) && args.length === 0)) {
-    return spec.params.map((p) => p.default);
-  }
-  if (!Array.isArray(args) || args.length !== spec.params.length) {
+  if (args === undefined || (Array.isArray(args) && args.length === 0)) return defaults;
+  const fewest = spec.minArgs ?? spec.params.length;
+  const count = fewest === spec.params.length ? `${fewest}` : `${fewest} to ${spec.params.length}`;
+  if (!Array.isArray(args) || args.length < fewest || args.length > spec.params.length) {
     throw new ModuleError(
-      `${activation} takes ${spec.params.length} args (${expected}), got ${Array.isArray(args) ? args.length : String(args)}`,
+      `${activation} takes ${count} args (${expected}), got ${Array.isArray(args) ? args.length : String(args)}`,
     );
   }
   // Args are used as float32 values: 1e39 is finite but not as a float32.
   const bad = args.find((a) => typeof a !== "number" || !Number.isFinite(Math.fround(a)));
   if (bad !== undefined)
     throw new ModuleError(`${activation} args must be finite float32 numbers, got ${String(bad)}`);
-  const problem = spec.validate?.(args);
+  const full = [...args, ...defaults.slice(args.length)];
+  const problem = spec.validate?.(full);
   if (problem) throw new ModuleError(problem);
-  return [...args];
+  return full;
 }
 
 Blueprint.register("Activation", (scheme) => {

@@ -9,6 +9,10 @@
 import assert from "node:assert/strict";
 import { halfToNumber, numberToHalf } from "../../src/host/float16.js";
 import { ACTIVATION_NAMES, type ActivationName } from "../../src/index.js";
+import * as extra from "./oracles-extra.js";
+import type { At } from "./oracles-extra.js";
+
+export type { At } from "./oracles-extra.js";
 
 // Only the list of names comes from the library, through its public API: a function added to the
 // table without an oracle here then fails to type-check (Record<ActName, ...> below).
@@ -22,8 +26,21 @@ export const DEFAULT_ARGS: Record<ActName, readonly number[]> = {
   relu: [],
   leakyRelu: [0.01],
   elu: [1],
-  softPlus: [],
+  softPlus: [1, 3.4028234663852886e38],
   clip: [0, 6],
+  selu: [],
+  celu: [1],
+  softSign: [],
+  hardSigmoid: [1 / 6, 0.5],
+  hardTanh: [-1, 1],
+  relu6: [],
+  logSigmoid: [],
+  softShrink: [0.5],
+  hardShrink: [0.5],
+  threshold: [0, 0],
+  hardSwish: [],
+  silu: [1],
+  tanhShrink: [],
 };
 
 /** The library uses the parameters as float32 values, so the oracles do the same. */
@@ -81,6 +98,7 @@ export function clip(x: number, lo: number, hi: number): number {
 
 /** The forward oracle f(x) for a function with the given args (defaults where omitted). */
 export function forward(name: ActName, x: number, args: readonly number[] = []): number {
+  const a = (index: number): number => arg(args, index, name);
   switch (name) {
     case "sigmoid":
       return sigmoid(x);
@@ -93,23 +111,47 @@ export function forward(name: ActName, x: number, args: readonly number[] = []):
     case "elu":
       return elu(x, arg(args, 0, name));
     case "softPlus":
-      return softPlus(x);
+      return args.length === 0 ? softPlus(x) : extra.softPlusBeta(x, a(0), a(1));
     case "clip":
-      return clip(x, arg(args, 0, name), arg(args, 1, name));
+      return clip(x, a(0), a(1));
+    case "selu":
+      return extra.selu(x);
+    case "celu":
+      return extra.celu(x, a(0));
+    case "softSign":
+      return extra.softSign(x);
+    case "hardSigmoid":
+      return extra.hardSigmoid(x, a(0), a(1));
+    case "hardTanh":
+      return clip(x, a(0), a(1));
+    case "relu6":
+      return clip(x, 0, 6);
+    case "logSigmoid":
+      return extra.logSigmoid(x);
+    case "softShrink":
+      return extra.softShrink(x, a(0));
+    case "hardShrink":
+      return extra.hardShrink(x, a(0));
+    case "threshold":
+      return extra.threshold(x, a(0), a(1));
+    case "hardSwish":
+      return extra.hardSwish(x);
+    case "silu":
+      return extra.silu(x, a(0));
+    case "tanhShrink":
+      return extra.tanhShrink(x);
   }
 }
 
 /**
- * The backward oracle: the input gradient from the forward OUTPUT y and the incoming gradient g.
- * Piecewise derivatives select g (or 0) instead of multiplying by an indicator, so a zero
- * indicator gives exactly 0 even for g = Inf or NaN.
+ * The backward oracle: the input gradient from the incoming gradient g at the point `at`: the
+ * forward output y for the functions whose derivative is a function of it, the input x for the
+ * others (the library reads the same one). Piecewise derivatives select g (or 0) instead of
+ * multiplying by an indicator, so a zero indicator gives exactly 0 even for g = Inf or NaN.
  */
-export function backward(
-  name: ActName,
-  g: number,
-  y: number,
-  args: readonly number[] = [],
-): number {
+export function backward(name: ActName, g: number, at: At, args: readonly number[] = []): number {
+  const a = (index: number): number => arg(args, index, name);
+  const { y } = at;
   switch (name) {
     case "sigmoid":
       return g * y * (1 - y);
@@ -124,9 +166,33 @@ export function backward(
       return y > 0 ? g : g * (y + arg(args, 0, name));
     case "softPlus":
       // d/dx ln(1+e^x) = sigmoid(x) = 1 - e^-y; expm1 avoids the cancellation of 1 - e^-y for small y.
-      return g * -Math.expm1(-y);
+      return args.length === 0 ? g * -Math.expm1(-y) : extra.softPlusBetaGrad(g, at, a(0), a(1));
     case "clip":
-      return arg(args, 0, name) < y && y < arg(args, 1, name) ? g : 0;
+    case "hardTanh":
+      return a(0) < y && y < a(1) ? g : 0;
+    case "relu6":
+      return 0 < y && y < 6 ? g : 0;
+    case "selu":
+      return extra.seluGrad(g, at);
+    case "celu":
+      return extra.celuGrad(g, at, a(0));
+    case "softSign":
+      return extra.softSignGrad(g, at);
+    case "hardSigmoid":
+      return extra.hardSigmoidGrad(g, at, a(0));
+    case "logSigmoid":
+      return extra.logSigmoidGrad(g, at);
+    case "softShrink":
+    case "hardShrink":
+      return extra.shrinkGrad(g, at);
+    case "threshold":
+      return extra.thresholdGrad(g, at, a(0));
+    case "hardSwish":
+      return extra.hardSwishGrad(g, at);
+    case "silu":
+      return extra.siluGrad(g, at, a(0));
+    case "tanhShrink":
+      return extra.tanhShrinkGrad(g, at);
   }
 }
 
@@ -268,6 +334,13 @@ export const CONFIGS: readonly Config[] = [
   { name: "leakyRelu", args: [0.2] },
   { name: "elu", args: [0.5] },
   { name: "clip", args: [-1, 2.5] },
+  { name: "softPlus", args: [0.7, 20] },
+  { name: "celu", args: [0.5] },
+  { name: "hardSigmoid", args: [0.2, 0.5] },
+  { name: "hardTanh", args: [-2, 0.5] },
+  { name: "softShrink", args: [1.5] },
+  { name: "threshold", args: [0.1, 20] },
+  { name: "silu", args: [0.7] },
 ];
 
 export const label = (c: Config): string => `${c.name}(${c.args.join(", ")})`;

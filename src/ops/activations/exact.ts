@@ -1,0 +1,93 @@
+// Exact-arithmetic helpers for the activation table, for where float32 rounding is amplified:
+// the argument of exp (an error of d in z is an error of d relative in e^z, so |z| ULPs for
+// |z| ~ 100), products whose factors underflow while the product would not (x * e^x for
+// x < -87, or g * f'(x) with a large g), and sums that cancel at a kink. On the js backend
+// (float64) the same expressions are exact or nearly so, and cost nothing in accuracy.
+
+import {
+  abs,
+  add,
+  and,
+  eq,
+  exp,
+  ge,
+  ilogb,
+  ldexp,
+  le,
+  lt,
+  mul,
+  neg,
+  not,
+  round,
+  select,
+  sub,
+  type F,
+} from "../ir.js";
+
+/** Veltkamp's splitter for 24-bit significands: hi keeps the leading 12 bits, a - hi is exact. */
+const SPLIT = 4097;
+/** Above this magnitude SPLIT * a could overflow float32. */
+const SPLIT_MAX = 2 ** 114;
+
+function split(a: F): [F, F] {
+  const c = mul(SPLIT, a);
+  const hi = sub(c, sub(c, a));
+  return [hi, sub(a, hi)];
+}
+
+/**
+ * a * b = hi + lo exactly (Dekker's product) when neither the product nor the split overflows
+ * and nothing underflows; lo is 0 wherever that does not hold (including Inf and NaN operands),
+ * so that hi alone, the rounded product, is used there.
+ */
+export function twoProduct(a: F, b: F): [F, F] {
+  const hi = mul(a, b);
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const lo = add(add(add(sub(mul(ah, bh), hi), mul(ah, bl)), mul(al, bh)), mul(al, bl));
+  const ok = and(and(lt(abs(a), SPLIT_MAX), lt(abs(b), SPLIT_MAX)), lt(abs(lo), Infinity));
+  return [hi, select(ok, lo, 0)];
+}
+
+// ln2 = LN2_HI + LN2_LO (Cody–Waite): k * LN2_HI is exact for |k| < 512 and x - k LN2_HI is
+// exact for |x| < 512, both being multiples of 2^-15 there.
+const LN2_HI = 0.693145751953125;
+const LN2_LO = 1.428606765330187e-6;
+const LOG2E = 1.4426950216293335;
+/** e^x = m 2^k is computed for x clamped to this; past it every use rounds to 0 or Inf. */
+const EXP_PARTS_LIMIT = 300;
+
+/**
+ * e^(x + lo) as m * 2^k with m near e^r in [0.7, 1.42] and k an integer-valued float, for |x| up
+ * to 300 (lo, a tiny correction such as twoProduct's, is dropped where x is clamped): the
+ * exponent range float32 lacks stays in k until one ldexp rounds the final result. NaN gives
+ * m = NaN.
+ */
+export function expParts(x: F, lo: F | number = 0): { m: F; k: F } {
+  const inside = and(ge(x, -EXP_PARTS_LIMIT), le(x, EXP_PARTS_LIMIT));
+  const xc = select(lt(x, -EXP_PARTS_LIMIT), -EXP_PARTS_LIMIT, select(inside, x, EXP_PARTS_LIMIT));
+  const k = round(mul(xc, LOG2E));
+  const r = sub(sub(xc, mul(k, LN2_HI)), mul(k, LN2_LO));
+  const er = exp(r);
+  return { m: add(er, mul(er, select(inside, lo, 0))), k };
+}
+
+/** ldexp with k limited to where every backend's ldexp is exact (|k| <= 330). */
+export function scale2(a: F, k: F): F {
+  return ldexp(a, select(lt(k, -330), -330, select(lt(330, k), 330, k)));
+}
+
+/**
+ * g * m * 2^k rounded once, for m of moderate magnitude and any integer k: g is split into its
+ * significand and exponent first, so neither g * m nor the scaling can overflow or underflow
+ * before the end. Zero, infinite and NaN g are used as they are.
+ */
+export function gradTimes(g: F, m: F, k: F | number): F {
+  const ordinary = and(lt(abs(g), Infinity), not(eq(g, 0)));
+  const e = select(ordinary, ilogb(g), 0);
+  // Zero, Inf and NaN are not scaled: some backends' ldexp of Inf by a large negative k is NaN.
+  return select(ordinary, scale2(mul(ldexp(g, neg(e)), m), add(e, k)), mul(g, m));
+}
+
+/** x within [lo, hi], both inclusive (false for NaN). */
+export const within = (x: F, lo: number, hi: number) => and(ge(x, lo), le(x, hi));

@@ -1,0 +1,137 @@
+// Functions whose derivative is not a function of the output (not monotonic, or with no
+// closed-form inverse): backward reads the input x, so the module keeps it and refuses in place.
+
+import {
+  abs,
+  add,
+  copysign,
+  div,
+  eq,
+  exp,
+  expm1,
+  gt,
+  lt,
+  mul,
+  neg,
+  select,
+  sub,
+  type F,
+} from "../ir.js";
+import { expParts, gradTimes, twoProduct } from "./exact.js";
+import { first, type ActivationSpec } from "./spec.js";
+
+export const FROM_INPUT_NAMES = ["hardSwish", "silu", "tanhShrink"] as const;
+
+/** Horner's scheme from the leading coefficient. */
+const horner = (z: F, coefficients: readonly number[]): F =>
+  coefficients
+    .slice(0, -1)
+    .reduceRight<F | number>((acc, c) => add(mul(acc, z), c), coefficients.at(-1)!) as F;
+
+// Fits in z = x^2 on [0, 1], from scripts/fit-activations.py (float32 Horner error ~2^-23).
+/** (x - tanh x) / x^3. */
+const TANH_SHRINK_POLY = [
+  0.3333333432674408, -0.13333331048488617, 0.05396759882569313, -0.021862583234906197,
+  0.00882627721875906, -0.0034784439485520124, 0.0012422249419614673, -0.00033773103496059775,
+  4.847735908697359e-5,
+];
+/** tanh(x)^2 / x^2. */
+const TANH_SQUARE_POLY = [
+  1.0, -0.6666662096977234, 0.3777652382850647, -0.19669462740421295, 0.09679989516735077,
+  -0.04456077888607979, 0.017804531380534172, -0.005200464278459549, 0.000778079847805202,
+];
+
+/** silu's derivative is 0 at z0 = -W(1/e) - 1 (1 + z0 + e^z0 = 0); z0 = Z0_HI + Z0_LO. */
+const Z0_HI = -1.2784645557403564;
+const Z0_LO = 1.2979282537628478e-8;
+/** e^z0 = -(1 + z0) = E0_HI + E0_LO. */
+const E0_HI = 0.27846455574035645;
+const E0_LO = -1.2979282537628478e-8;
+
+export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpec> = {
+  hardSwish: {
+    params: [],
+    formula: "x * min(max(x + 3, 0), 6) / 6",
+    derivative: "g * (0 if x < -3, (2x + 3) / 6 if x <= 3, else 1)",
+    // x + 3 is exact near -3 (Sterbenz), so the product does not cancel; the middle piece is
+    // only used on [-3, 3], where nothing overflows.
+    forward: (x) => select(lt(x, -3), 0, select(gt(x, 3), x, div(mul(x, add(x, 3)), 6))),
+    backwardFrom: "x",
+    // PyTorch's pieces (the middle one closed at both kinks); 2x + 3 is exact near -1.5, where
+    // the derivative is 0. NaN x takes the middle piece and stays NaN.
+    backward: (x, g) =>
+      select(lt(x, -3), 0, select(gt(x, 3), g, mul(g, div(add(mul(2, x), 3), 6)))),
+  },
+  silu: {
+    // ONNX's Swish alpha, here beta (Keras's swish and PyTorch's SiLU are beta = 1).
+    params: [{ name: "beta", default: 1 }],
+    validate: ([beta]) => (beta! > 0 ? null : `silu beta must be positive, got ${beta}`),
+    formula: "x * sigmoid(beta * x)",
+    derivative: "g * s * (1 + z * (1 - s)), z = beta * x, s = sigmoid(z)",
+    // z = zh + zl exactly (sigmoid(z) for z << 0 is e^z, whose relative error is z's absolute
+    // error); sigmoid(zh) is corrected by zl sigmoid'(zh). For zh < -30, x sigmoid(z) is x e^z
+    // to 1e-12, formed as x m 2^k and rounded once: a subnormal sigmoid times x would keep only
+    // its few bits (x = -100 would be 40 ULP off).
+    forward: (x, p) => {
+      const [zh, zl] = twoProduct(first(p), x);
+      const e = exp(neg(abs(zh)));
+      const r = div(1, add(1, e));
+      const negative = lt(zh, 0);
+      const s = select(negative, mul(e, r), r);
+      const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
+      const near = mul(x, add(s, mul(zl, mul(s, rest))));
+      const { m, k } = expParts(zh, zl);
+      const tail = gradTimes(x, m, k);
+      return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near));
+    },
+    backwardFrom: "x",
+    // For z < 0 the bracket is N / (1 + e^z) with N = 1 + z + e^z, which vanishes at z0: with
+    // t = z - z0 (exact near z0), N = t + e^z0 expm1(t), two terms of one sign, so the root
+    // does not cancel. For z >= 0, s = r and 1 - s = e r. Below -30 the derivative is
+    // e^z (1 + z), scaled as in forward and rounded once after g.
+    backward: (x, g, p) => {
+      const [zh, zl] = twoProduct(first(p), x);
+      const e0 = exp(neg(abs(zh)));
+      const e = add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|, zl included
+      const onePlusE = add(1, e);
+      const r = div(1, onePlusE);
+      const t = add(sub(sub(zh, Z0_HI), Z0_LO), zl);
+      const q = expm1(select(lt(zh, 0), t, 0));
+      const n = add(t, add(mul(E0_HI, q), mul(E0_LO, q)));
+      const left = div(mul(e, n), mul(onePlusE, onePlusE));
+      const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
+      const { m, k } = expParts(zh, zl);
+      const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same
+      const tail = gradTimes(g, mul(add(1, zc), m), k);
+      const d = mul(g, select(lt(zh, 0), left, right));
+      return select(eq(x, -Infinity), mul(g, 0), select(lt(zh, -30), tail, d));
+    },
+  },
+  tanhShrink: {
+    params: [],
+    formula: "x - tanh(x)",
+    derivative: "g * tanh(x)^2",
+    // x - tanh x cancels for small |x| (x^3/3 at 1e-3): for |x| < 1 a fit of (x - tanh x)/x^3
+    // in x^2, times x^2 then x (a subnormal result is rounded once). Above, with e = e^-2|x|,
+    // x - tanh x = (|x| - 1) + 2e/(1 + e): |x| - 1 is exact up to 2 and both terms are >= 0.
+    forward: (x) => {
+      const z = mul(x, x);
+      const small = mul(x, mul(z, horner(z, TANH_SHRINK_POLY)));
+      const e = exp(mul(-2, abs(x)));
+      const large = add(sub(abs(x), 1), div(mul(2, e), add(1, e)));
+      return select(lt(abs(x), 1), small, copysign(large, x));
+    },
+    backwardFrom: "x",
+    // tanh^2 doubles tanh's relative error, so both pieces avoid tanh's own rounding: a fit of
+    // tanh^2(x)/x^2 below 1, and (1 - 2e/(1 + e))^2 above, where 2e/(1 + e) <= 0.24 and its
+    // error is damped. The square (<= 1) is formed before g.
+    backward: (x, g) => {
+      const z = mul(x, x);
+      const e = exp(mul(-2, abs(x)));
+      const th = sub(1, div(mul(2, e), add(1, e)));
+      // g x P x for |x| < 1: no factor underflows before g has been applied.
+      const small = mul(mul(mul(g, x), horner(z, TANH_SQUARE_POLY)), x);
+      return select(lt(abs(x), 1), small, mul(g, mul(th, th)));
+    },
+  },
+};

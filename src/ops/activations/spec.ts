@@ -1,0 +1,43 @@
+// The shape of one entry of the activation table (src/ops/activations.ts merges the entries).
+
+import type { F } from "../ir.js";
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly default: number;
+}
+
+/** The forward tensor that backward reads: the output y, or the input x. */
+export type BackwardFrom = "x" | "y";
+
+export interface ActivationSpec {
+  readonly params: readonly ParamSpec[];
+  /**
+   * The fewest args a call may give; the params after them keep their defaults. Unset: a call
+   * gives all of them or none.
+   */
+  readonly minArgs?: number;
+  /** Checks finite arguments against each other; returns what is wrong, or null. */
+  readonly validate?: (args: readonly number[]) => string | null;
+  readonly forward: (x: F, params: readonly F[]) => F;
+  /**
+   * What backward reads besides g. "y" (the output) keeps in place safe. "x" is for functions
+   * whose derivative is not a function of the output (not injective, or no closed-form inverse):
+   * the module then keeps its input and refuses in place. A function of the args when that
+   * depends on them.
+   */
+  readonly backwardFrom: BackwardFrom | ((args: readonly number[]) => BackwardFrom);
+  /** The derivative from `v` (y or x, per backwardFrom) and the incoming gradient g. */
+  readonly backward: (v: F, g: F, params: readonly F[]) => F;
+  /** For docs, `puzzlelib info` and error messages. */
+  readonly formula: string;
+  readonly derivative: string;
+}
+
+export const first = (params: readonly F[]): F => params[0]!;
+export const second = (params: readonly F[]): F => params[1]!;
+
+/** The tensor backward reads for these args. */
+export function backwardFrom(spec: ActivationSpec, args: readonly number[]): BackwardFrom {
+  return typeof spec.backwardFrom === "function" ? spec.backwardFrom(args) : spec.backwardFrom;
+}
