@@ -22,7 +22,8 @@ export interface Chart {
 
 export const WIDTH = 720;
 export const HEIGHT = 450;
-const MARGIN = { left: 64, right: 24, top: 48, bottom: 56 };
+// The right margin leaves room for the last x tick's label, centred on the frame.
+const MARGIN = { left: 64, right: 32, top: 48, bottom: 56 };
 const FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif";
 
 /** Ten distinguishable colours (Tableau 10), reused in order. */
@@ -47,12 +48,14 @@ export function niceTicks(low: number, high: number, target = 7): number[] {
   const ticks: number[] = [];
   for (let k = Math.ceil(low / step - 1e-9); k * step <= high + step * 1e-9; k++) {
     // Rounding to the step's decimals keeps 0.30000000000000004 out of the labels.
-    ticks.push(Number((k * step).toFixed(Math.max(0, -Math.floor(Math.log10(step)) + 1))));
+    ticks.push(
+      Number((k * step).toFixed(Math.min(100, Math.max(0, -Math.floor(Math.log10(step)) + 1)))),
+    );
   }
   return ticks;
 }
 
-/** The y domain: the finite values with a margin, widened to whole ticks. */
+/** The y domain: the finite values with a margin. */
 export function yDomain(series: readonly Series[]): [number, number] {
   let low = Infinity;
   let high = -Infinity;
@@ -65,12 +68,9 @@ export function yDomain(series: readonly Series[]): [number, number] {
   }
   if (low === Infinity) return [-1, 1];
   if (high - low < 1e-9) return [low - 1, high + 1];
+  // A 5% margin, as matplotlib's: curves never touch the frame, and no tick widens the view.
   const pad = (high - low) * 0.05;
-  const ticks = niceTicks(low - pad, high + pad);
-  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
-  return [Math.min(ticks[0]!, low - pad), Math.max(ticks.at(-1)!, high + pad)].map((v, i) =>
-    i === 0 ? Math.floor(v / step) * step : Math.ceil(v / step) * step,
-  ) as [number, number];
+  return [low - pad, high + pad];
 }
 
 const escape = (text: string): string =>
