@@ -108,11 +108,6 @@ export function parseHeader(bytes: Uint8Array, fileBytes: number): NpyHeader {
     throw new NpyError(
       "has a fortran_order that is not True or False: it is not a valid .npy file",
     );
-  if (fortranOrder) {
-    throw new NpyError(
-      "is stored in Fortran (column-major) order, which is not supported; save it in C order with np.save(path, np.ascontiguousarray(a))",
-    );
-  }
   if (!Array.isArray(rawShape) || !rawShape.every((dim) => typeof dim === "bigint" && dim >= 0n)) {
     throw new NpyError(
       "has a shape that is not a tuple of non-negative integers: it is not a valid .npy file",
@@ -131,6 +126,12 @@ export function parseHeader(bytes: Uint8Array, fileBytes: number): NpyHeader {
     );
   }
   const shape = dims.map(Number);
+  // With at most one dimension above 1, Fortran and C order lay the data out the same.
+  if (fortranOrder && shape.filter((dim) => dim > 1).length > 1) {
+    throw new NpyError(
+      "is stored in Fortran (column-major) order, which is not supported; save it in C order with np.save(path, np.ascontiguousarray(a))",
+    );
+  }
   const dataBytes = Number(size) * item;
   const held = fileBytes - total;
   if (held < dataBytes) {
