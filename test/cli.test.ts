@@ -341,7 +341,7 @@ describe("failures exit 1 and leave nothing behind", { concurrency: true }, () =
         "-o",
         join(dir, "y.npy"),
       ],
-      /has shape \(3, 4\) but .*i4\.npy has \(2, 6\); y and g must have the same shape/,
+      /has shape \(3, 4\) but .*i4\.npy has \(2, 6\); the saved array and g must have the same shape/,
     ],
   ];
   for (const [what, args, message] of cases) {

@@ -86,6 +86,8 @@ interface Job {
   readonly inputs: readonly string[];
   readonly output: string;
   readonly force: boolean;
+  /** Elements per chunk. */
+  readonly chunk: number;
 }
 
 /** Runs `apply` (forward) or `grad` (backward); returns the exit code. */
@@ -120,6 +122,7 @@ export async function elementwiseCommand(
     inputs,
     output,
     force: parsed.flags.has("force"),
+    chunk: chunkElements(),
   };
   makeActivation(job.activation, job.args); // bad args are a usage error, before any I/O
   await run(job, direction);
@@ -140,7 +143,7 @@ async function run(job: Job, direction: Direction): Promise<void> {
     const [first, second] = inputs as [NpyInput, NpyInput | undefined];
     if (second !== undefined && !sameShape(first.header.shape, second.header.shape)) {
       throw new CliError(
-        `${first.path} has shape ${formatShape(first.header.shape)} but ${second.path} has ${formatShape(second.header.shape)}; y and g must have the same shape`,
+        `${first.path} has shape ${formatShape(first.header.shape)} but ${second.path} has ${formatShape(second.header.shape)}; the saved array and g must have the same shape`,
       );
     }
     if (
@@ -172,10 +175,9 @@ async function stream(job: Job, direction: Direction, inputs: readonly NpyInput[
   try {
     await output.write(formatHeader(shape, job.dtype));
     const selected = progression(job.slc, size);
-    const chunk = chunkElements();
     let doneBytes = 0;
-    for (let begin = 0; begin < size; begin += chunk) {
-      const count = Math.min(chunk, size - begin);
+    for (let begin = 0; begin < size; begin += job.chunk) {
+      const count = Math.min(job.chunk, size - begin);
       const raw = await Promise.all(inputs.map((input) => input.read(begin, count)));
       const arrays = raw.map((bytes, i) =>
         gpuarray.toGpu(
