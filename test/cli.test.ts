@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Activation, gpuarray, np, setBackend, slice, type Slice } from "../src/index.js";
 import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../src/ops/activations.js";
-import { backwardReads, formatParam } from "../src/cli/activation-args.js";
+import { formatParam } from "../src/cli/activation-args.js";
 import { NDArray } from "../src/host/ndarray.js";
 import { BACKENDS_UNDER_TEST } from "./backends.js";
 import { cli, FIXTURES, MAIN, readNpy, tempFolder, writeNpy, type Run } from "./cli-helpers.js";
@@ -199,21 +199,30 @@ describe("puzzlelib apply and grad", () => {
 });
 
 describe("grad of every activation in the table", { concurrency: true }, () => {
-  // The first file is the saved output y, or the input x for functions whose backward reads x.
-  for (const name of ACTIVATION_NAMES) {
-    test(name, async () => {
+  // The first file is the saved output y, or the input x for functions whose backward reads x
+  // (threshold does when its value is above its threshold).
+  const cases: [ActivationName, number[] | undefined][] = [
+    ...ACTIVATION_NAMES.map((name) => [name, undefined] as [ActivationName, undefined]),
+    ["threshold", [0, 2]],
+  ];
+  for (const [name, args] of cases) {
+    test(`${name}${args ? `(${args})` : ""}`, async () => {
       const dir = tempFolder();
       np.random.seed(7);
       const x = np.random.randn(4, 25).astype("float32");
       for (let i = 0; i < 100; i += 9) x.data[i] = (i - 50) / 4; // some larger magnitudes
       const g = np.random.randn(4, 25).astype("float32");
-      const saved = backwardReads(new Activation(name)) === "x" ? x : await library(name, x);
+      const reads = new Activation(name, { args }).backwardFrom;
+      const saved = reads === "x" ? x : await library(name, x, { args });
       writeNpy(join(dir, "saved.npy"), saved.data, saved.shape, "float32");
       writeNpy(join(dir, "g.npy"), g.data, g.shape, "float32");
       const out = join(dir, "gx.npy");
-      const run = await cli(["grad", name, join(dir, "saved.npy"), join(dir, "g.npy"), "-o", out]);
+      const options = args ? ["--args", args.join(",")] : [];
+      const files = [join(dir, "saved.npy"), join(dir, "g.npy")];
+      const run = await cli(["grad", name, ...files, "-o", out, ...options]);
       assert.equal(run.code, 0, run.stderr);
-      assertSame(await readNpy(out), await library(name, x, { g }));
+      assert.equal(run.stderr.includes("reads the input x"), reads === "x", run.stderr);
+      assertSame(await readNpy(out), await library(name, x, { g, args }));
     });
   }
 });

@@ -56,12 +56,3 @@ export function makeActivation(
     throw error;
   }
 }
-
-/**
- * What the activation's backward reads besides the gradient: the output y, or, for functions
- * whose derivative is not a function of y, the input x. Read from the module (older versions of
- * it have no such property and always read y).
- */
-export function backwardReads(act: Activation): "x" | "y" {
-  return (act as { backwardFrom?: "x" | "y" }).backwardFrom ?? "y";
-}

@@ -18,7 +18,7 @@ import {
 } from "./args.js";
 import { chunkElements, progression, sliceInChunk } from "./chunks.js";
 import { CliError, UsageError } from "./errors.js";
-import { backwardReads, checkActivation, makeActivation } from "./activation-args.js";
+import { checkActivation, makeActivation } from "./activation-args.js";
 import { decodeData, encodeData, formatHeader } from "./npy.js";
 import { AtomicOutput, openNpy, type NpyInput } from "./npy-file.js";
 import { Progress } from "./progress.js";
@@ -146,10 +146,7 @@ async function run(job: Job, direction: Direction): Promise<void> {
         `${first.path} has shape ${formatShape(first.header.shape)} but ${second.path} has ${formatShape(second.header.shape)}; the saved array and g must have the same shape`,
       );
     }
-    if (
-      direction === "backward" &&
-      backwardReads(makeActivation(job.activation, job.args)) === "x"
-    ) {
+    if (direction === "backward" && makeActivation(job.activation, job.args).backwardFrom === "x") {
       console.error(
         `puzzlelib grad: note: ${job.activation}'s backward reads the input x, not the output: ${first.path} is taken as x`,
       );
@@ -218,7 +215,7 @@ async function compute(
       // The saved array is what a forward would have left: the output y, or the input x for the
       // functions whose backward reads x. Module.backward checks g against `data`'s shape.
       act.data = arrays[0]!;
-      if (backwardReads(act) === "x") act.inData = arrays[0]!;
+      if (act.backwardFrom === "x") act.inData = arrays[0]!;
       made.push(act.backward(arrays[1]!)!);
     }
     return await made[0]!.get();

@@ -5,8 +5,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { currentBackend, setBackend } from "../backends/registry.js";
 import { ACTIVATION_NAMES, ACTIVATIONS } from "../ops/activations.js";
-import { Activation } from "../modules/activation.js";
-import { backwardReads, formatParam } from "./activation-args.js";
+import { formatParam } from "./activation-args.js";
 import { parseArgs } from "./args.js";
 import { UsageError } from "./errors.js";
 
@@ -76,14 +75,17 @@ async function webgpuLine(): Promise<string> {
   }
 }
 
+// What `puzzlelib grad` needs besides g: the output y (most), or the input x.
+const READS = { y: "", x: "  (reads x)", depends: "  (reads x for some parameters)" };
+
 function activationLines(): string[] {
   return ACTIVATION_NAMES.flatMap((name) => {
-    const { params, formula, derivative } = ACTIVATIONS[name];
+    const { params, formula, derivative, backwardFrom } = ACTIVATIONS[name];
     const signature = params.map((p) => `${p.name}=${formatParam(p.default)}`).join(", ");
     return [
       `  ${name}${signature === "" ? "" : `(${signature})`}`,
       `      forward   y = ${formula}`,
-      `      backward  ${derivative}${backwardReads(new Activation(name)) === "x" ? "  (reads x)" : ""}`,
+      `      backward  ${derivative}${READS[typeof backwardFrom === "function" ? "depends" : backwardFrom]}`,
     ];
   });
 }
