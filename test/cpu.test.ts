@@ -106,6 +106,36 @@ describe("cpu backend", () => {
     assert.equal(backend.info.heapBytes, before);
   });
 
+  it("returns the memory of arrays dropped without dispose() to the heap", () => {
+    // A child with --expose-gc, so the test can make the garbage collector run; 2,000 dropped
+    // outputs of 256 KiB would hold 500 MiB if nothing were returned.
+    const script = `
+      import { Activation, gpuarray, np, setBackend } from "./src/index.ts";
+      await setBackend("cpu");
+      const x = gpuarray.toGpu(np.zeros([1 << 16], "float32"));
+      const act = new Activation("relu");
+      const collect = async () => {
+        for (let i = 0; i < 3; i++) (globalThis.gc(), await new Promise(setImmediate));
+      };
+      act.forward(x);
+      await collect();
+      const used = () => act.data.backend.info.heapBytes;
+      const start = used();
+      for (let i = 0; i < 2000; i++) {
+        act.forward(x);
+        if (i % 100 === 99) await collect();
+      }
+      await collect();
+      console.log(JSON.stringify({ start, end: used() }));`;
+    const output = execFileSync(
+      process.execPath,
+      ["--expose-gc", "--import", "tsx", "--input-type=module", "-e", script],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    const { start, end } = JSON.parse(output) as { start: number; end: number };
+    assert.ok(end <= start + 8 * (1 << 18), `heap grew from ${start} to ${end} bytes`);
+  });
+
   it("never keeps the process alive: a script using threads exits by itself", () => {
     const script = `
       import { Activation, gpuarray, np, setBackend } from "./src/index.ts";

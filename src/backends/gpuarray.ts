@@ -5,11 +5,21 @@ import { NDArray } from "../host/ndarray.js";
 import type { Backend, DeviceBuffer } from "./backend.js";
 import { currentBackend } from "./registry.js";
 
+/** What the garbage collector needs to free an array's memory; buffer is null once freed. */
+interface Storage {
+  readonly backend: Backend;
+  buffer: DeviceBuffer | null;
+}
+
 // Returns the buffer of an array that was dropped without dispose() to its backend's pool, so a
 // loop that never disposes (a module's outputs, say) does not grow device memory without bound.
-const collector = new FinalizationRegistry<{ backend: Backend; buffer: DeviceBuffer }>(
-  ({ backend, buffer }) => backend.release(buffer),
-);
+// Registered without an unregister token: dispose() marks the storage freed instead. Keeping a
+// token per array made each dropped array cost ~15 us in V8 (its token table grows until a full
+// GC); without one, registering costs ~0.3 us.
+const collector = new FinalizationRegistry<Storage>((storage) => {
+  if (storage.buffer !== null) storage.backend.release(storage.buffer);
+  storage.buffer = null;
+});
 
 /**
  * A tensor in a backend's memory, as PuzzleLib's GPUArray: shape, dtype and a buffer, no math.
@@ -20,16 +30,16 @@ export class GPUArray {
   readonly dtype: DType;
   readonly size: number;
   readonly backend: Backend;
-  private storage: DeviceBuffer | null;
+  private readonly storage: Storage;
 
   /** @internal Arrays are made by gpuarray.toGpu, empty and zeros, and by modules. */
   constructor(backend: Backend, buffer: DeviceBuffer, shape: Shape) {
     this.backend = backend;
-    this.storage = buffer;
+    this.storage = { backend, buffer };
     this.shape = Object.freeze([...shape]);
     this.dtype = buffer.dtype;
     this.size = buffer.size;
-    collector.register(this, { backend, buffer }, this);
+    collector.register(this, this.storage);
   }
 
   get nbytes(): number {
@@ -37,17 +47,18 @@ export class GPUArray {
   }
 
   get disposed(): boolean {
-    return this.storage === null;
+    return this.storage.buffer === null;
   }
 
   /** @internal The backend buffer; throws if the array was disposed. */
   get buffer(): DeviceBuffer {
-    if (this.storage === null) {
+    const buffer = this.storage.buffer;
+    if (buffer === null) {
       throw new BackendError(
         `use of a disposed array (shape ${formatShape(this.shape)}, ${this.dtype})`,
       );
     }
-    return this.storage;
+    return buffer;
   }
 
   /** A host copy of the contents, after all work queued on the array has finished. */
@@ -58,10 +69,10 @@ export class GPUArray {
 
   /** Frees the backend memory. Later use of the array throws; disposing twice is harmless. */
   dispose(): void {
-    if (this.storage === null) return;
-    collector.unregister(this);
-    this.backend.release(this.storage);
-    this.storage = null;
+    const buffer = this.storage.buffer;
+    if (buffer === null) return;
+    this.storage.buffer = null;
+    this.backend.release(buffer);
   }
 
   toString(): string {
