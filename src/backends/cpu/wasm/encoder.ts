@@ -121,6 +121,12 @@ const f32View = new Float32Array(f32Bits.buffer);
 export class FunctionBuilder {
   private readonly code: number[] = [];
   private readonly locals: ValType[] = [];
+  /** Code run first: sets the locals that hold hoisted constants. */
+  private readonly prologue: number[] = [];
+  /** The local holding each hoisted constant, by its 32-bit lane pattern. */
+  private readonly constants = new Map<number, number>();
+  /** While true, splat32 reads a local set once in the prologue. */
+  hoistConstants = false;
 
   constructor(
     readonly params: readonly ValType[],
@@ -189,13 +195,24 @@ export class FunctionBuilder {
   }
 
   /** v128.store64_lane and friends: memarg, then the lane index. */
-  simdLane(opcode: number, lane: number): this {
-    this.simd(opcode).code.push(0, 0, lane);
+  simdLane(opcode: number, lane: number, offset = 0): this {
+    this.simd(opcode).code.push(0, ...uleb(offset), lane);
     return this;
   }
 
   /** A v128 constant with the same 32-bit pattern in every lane. */
   splat32(bits: number): this {
+    if (this.hoistConstants) {
+      let local = this.constants.get(bits >>> 0);
+      if (local === undefined) {
+        local = this.local(V128);
+        this.constants.set(bits >>> 0, local);
+        const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
+        this.prologue.push(0xfd, ...uleb(Simd.const), ...lane, ...lane, ...lane, ...lane);
+        this.prologue.push(Op.localSet, ...uleb(local));
+      }
+      return this.get(local);
+    }
     const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
     this.simd(Simd.const).code.push(...lane, ...lane, ...lane, ...lane);
     return this;
@@ -220,7 +237,7 @@ export class FunctionBuilder {
       else runs.push([1, type]);
     });
     const declarations = vector(runs.map(([count, type]) => [...uleb(count!), type!]));
-    const body = [...declarations, ...this.code];
+    const body = [...declarations, ...this.prologue, ...this.code];
     return [...body, Op.end];
   }
 }

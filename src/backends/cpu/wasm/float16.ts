@@ -16,8 +16,8 @@ const HALF_GRID = 0x3f000000;
  * - Inf and NaN (exponent 31): rebiased by another 112 to 255, payload kept;
  * - subnormal and zero: the 10-bit mantissa converted to float (exact) times 2^-24.
  */
-export function loadHalves(f: FunctionBuilder): void {
-  f.simdMemory(Simd.load16x4U);
+export function loadHalves(f: FunctionBuilder, offset = 0): void {
+  f.simdMemory(Simd.load16x4U, offset);
   const h = f.local(V128);
   const em = f.local(V128);
   f.tee(h).splat32(0x7fff).simd(Simd.and).set(em);
@@ -42,7 +42,7 @@ export function loadHalves(f: FunctionBuilder): void {
  * - below 2^-14: |v| + 0.5 rounds |v| to a multiple of 2^-24 once; its bits minus 0.5's are the
  *   half's (float32 subnormals round to 0 there, 2^-14 itself comes out as 0x400).
  */
-export function storeHalves(f: FunctionBuilder, value: number): void {
+export function storeHalves(f: FunctionBuilder, value: number, offset = 0): void {
   const mag = f.local(V128);
   const halves = f.local(V128);
   f.get(value).splat32(0x7fffffff).simd(Simd.and).set(mag);
@@ -59,5 +59,5 @@ export function storeHalves(f: FunctionBuilder, value: number): void {
   f.get(value).i32(16).simd(Simd.i32x4ShrU).splat32(0x8000).simd(Simd.and).simd(Simd.or);
   // the low 16 bits of each lane into the low 8 bytes (a shuffle: narrowing would saturate)
   f.tee(halves).get(halves).shuffle([0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13]);
-  f.simdLane(Simd.store64Lane, 0);
+  f.simdLane(Simd.store64Lane, 0, offset);
 }

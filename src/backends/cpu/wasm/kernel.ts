@@ -31,6 +31,8 @@ export const PARAM_SLOTS = 8;
 /** Bytes the `scratch` pointer must provide: one 16-byte group per input. */
 export const SCRATCH_BYTES = 32;
 const SCRATCH_IN1 = 16;
+/** Groups of four computed side by side in the contiguous loop (see emitBody); a power of two. */
+const UNROLL = 4;
 
 /** The exports of a kernel module; pointers are byte offsets, indices count elements. */
 export interface WasmKernelExports {
@@ -87,27 +89,39 @@ class KernelFunction {
     return 4 << this.shift;
   }
 
-  /** Computes one group of four elements: inputs at the addresses in locals a and b, out at o. */
-  group(o: number, a: number, b: number): void {
+  /**
+   * Computes `count` consecutive groups of four elements: inputs at the addresses in locals a and
+   * b, out at o, group u at byte offset u * groupBytes from each.
+   */
+  groups(o: number, a: number, b: number, count = 1): void {
     const { f } = this;
-    const result = emitBody(f, this.kernel, {
-      loadInput: (index) => {
-        f.get(index === 0 ? a : b);
-        if (this.dtype === "float32") f.simdMemory(Simd.load);
-        else loadHalves(f);
+    f.hoistConstants = true;
+    const results = emitBody(
+      f,
+      this.kernel,
+      {
+        loadInput: (index, group) => {
+          f.get(index === 0 ? a : b);
+          if (this.dtype === "float32") f.simdMemory(Simd.load, group * this.groupBytes);
+          else loadHalves(f, group * this.groupBytes);
+        },
+        paramLocal: (index) => this.params[index]!,
       },
-      paramLocal: (index) => this.params[index]!,
+      count,
+    );
+    results.forEach((result, group) => {
+      if (this.dtype === "float32") {
+        f.get(o);
+        push(f, result);
+        f.simdMemory(Simd.store, group * this.groupBytes);
+      } else {
+        const value = f.local(V128);
+        push(f, result);
+        f.set(value).get(o);
+        storeHalves(f, value, group * this.groupBytes);
+      }
     });
-    if (this.dtype === "float32") {
-      f.get(o);
-      push(f, result);
-      f.simdMemory(Simd.store);
-    } else {
-      const value = f.local(V128);
-      push(f, result);
-      f.set(value).get(o);
-      storeHalves(f, value);
-    }
+    f.hoistConstants = false;
   }
 
   /** Pushes base + (index << shift). */
@@ -156,7 +170,7 @@ function contiguous(kernel: Kernel, dtype: WasmKernelOptions["dtype"]): Function
   const i32 = () => f.local(I32);
   // o, a, b walk out, in0, in1; rem elements are left after the full groups, which end at stop.
   const [n, rem, o, a, b, stop] = [i32(), i32(), i32(), i32(), i32(), i32()];
-  const [tailOut, tailRan, scratch1] = [i32(), i32(), i32()];
+  const [tailOut, tailRan, scratch1, stopUnrolled] = [i32(), i32(), i32(), i32()];
   const g = fn.groupBytes;
   f.get(end).get(begin).op(Op.i32Sub).tee(n).i32(0).op(Op.i32LeS);
   f.open(Op.if).op(Op.return).end();
@@ -171,6 +185,23 @@ function contiguous(kernel: Kernel, dtype: WasmKernelOptions["dtype"]): Function
     f.set(pointer);
   }
   f.get(o).get(n).get(rem).op(Op.i32Sub).i32(fn.shift).op(Op.i32Shl).op(Op.i32Add).set(stop);
+  // UNROLL groups at a time while that many are left, then one at a time.
+  const span = UNROLL * g;
+  f.get(o)
+    .get(n)
+    .i32(-4 * UNROLL)
+    .op(Op.i32And)
+    .i32(fn.shift)
+    .op(Op.i32Shl)
+    .op(Op.i32Add)
+    .set(stopUnrolled);
+  f.open(Op.block).open(Op.loop);
+  f.get(o).get(stopUnrolled).op(Op.i32Eq).br(Op.brIf, 1);
+  fn.groups(o, a, b, UNROLL);
+  for (const pointer of fn.twoInputs ? [o, a, b] : [o, a]) {
+    f.get(pointer).i32(span).op(Op.i32Add).set(pointer);
+  }
+  f.br(Op.br, 0).end().end();
   f.open(Op.block).open(Op.loop);
   // The full groups are done: run the tail group once in scratch, then leave.
   f.get(o).get(stop).op(Op.i32Eq).open(Op.if);
@@ -187,7 +218,7 @@ function contiguous(kernel: Kernel, dtype: WasmKernelOptions["dtype"]): Function
   f.get(scratch).tee(a).set(o).get(scratch1).set(b);
   f.get(scratch).i32(g).op(Op.i32Add).set(stop);
   f.end();
-  fn.group(o, a, b);
+  fn.groups(o, a, b);
   for (const pointer of fn.twoInputs ? [o, a, b] : [o, a]) {
     f.get(pointer).i32(g).op(Op.i32Add).set(pointer);
   }
@@ -225,7 +256,7 @@ function strided(kernel: Kernel, dtype: WasmKernelOptions["dtype"]): FunctionBui
     fn.copyElement(scratch, j, in0, index);
     if (fn.twoInputs) fn.copyElement(scratch1, j, in1, index);
   });
-  fn.group(scratch, scratch, scratch1);
+  fn.groups(scratch, scratch, scratch1);
   walk((j) => fn.copyElement(out, index, scratch, j));
   f.get(first).get(step).i32(2).op(Op.i32Shl).op(Op.i32Add).set(first);
   f.get(left).i32(4).op(Op.i32Sub).set(left);

@@ -201,37 +201,47 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
 };
 
 export interface BodyContext {
-  /** Pushes the f32x4 value of kernel input `index` (kernel.inputs order) for this group. */
-  readonly loadInput: (index: number) => void;
+  /** Pushes the f32x4 value of kernel input `index` (kernel.inputs order) for group `group`. */
+  readonly loadInput: (index: number, group: number) => void;
   /** The local holding parameter `index`, splatted. */
   readonly paramLocal: (index: number) => number;
 }
 
 /**
- * Emits the body of an expanded kernel for one group of four elements and returns where its
- * result is. Every input is loaded before the caller's single store, so out may alias an input.
+ * Emits the body of an expanded kernel for `groups` independent groups of four elements and
+ * returns where each group's result is. The groups' code is interleaved op by op: one group's
+ * body is a long dependent chain (exp's reduction, polynomial and scaling), so a single group
+ * leaves the CPU waiting on latency; independent chains side by side fill those cycles. Every
+ * input is loaded before the caller's stores, so out may alias an input.
  */
-export function emitBody(f: FunctionBuilder, kernel: Kernel, context: BodyContext): Value {
-  const values = new Map<Expr, Value>();
+export function emitBody(
+  f: FunctionBuilder,
+  kernel: Kernel,
+  context: BodyContext,
+  groups = 1,
+): Value[] {
+  const values = Array.from({ length: groups }, () => new Map<Expr, Value>());
   for (const expr of topologicalOrder(kernel.body)) {
-    switch (expr.op) {
-      case "input":
-        context.loadInput(kernel.inputs.indexOf(expr.input!));
-        values.set(expr, { local: save(f) });
-        break;
-      case "param":
-        values.set(expr, { local: context.paramLocal(expr.index!) });
-        break;
-      case "const":
-        values.set(expr, { constant: expr.value! });
-        break;
-      default:
-        LOWERINGS[expr.op](
-          f,
-          expr.operands.map((o) => values.get(o)!),
-        );
-        values.set(expr, { local: save(f) });
-    }
+    values.forEach((groupValues, group) => {
+      switch (expr.op) {
+        case "input":
+          context.loadInput(kernel.inputs.indexOf(expr.input!), group);
+          groupValues.set(expr, { local: save(f) });
+          break;
+        case "param":
+          groupValues.set(expr, { local: context.paramLocal(expr.index!) });
+          break;
+        case "const":
+          groupValues.set(expr, { constant: expr.value! });
+          break;
+        default:
+          LOWERINGS[expr.op](
+            f,
+            expr.operands.map((o) => groupValues.get(o)!),
+          );
+          groupValues.set(expr, { local: save(f) });
+      }
+    });
   }
-  return values.get(kernel.body)!;
+  return values.map((groupValues) => groupValues.get(kernel.body)!);
 }
