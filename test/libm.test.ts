@@ -49,6 +49,11 @@ interface Compiled {
   readonly run: (x: number) => number;
   /** The registers of ops other than constants and selects, which must stay finite. */
   readonly computed: readonly number[];
+  /**
+   * The registers of ldexp ops, the one exception: a final scaling may overflow to the result
+   * itself (exp does), as long as nothing computes with it.
+   */
+  readonly scalings: ReadonlySet<number>;
   readonly registers: Float64Array;
 }
 
@@ -65,12 +70,14 @@ function compile(op: (x: F) => F): Compiled {
     return registers[resultRegister]!;
   };
   const computed: number[] = [];
+  const scalings = new Set<number>();
   topologicalOrder(body).forEach((expr, register) => {
     if (expr.kind === "f" && !["const", "input", "select"].includes(expr.op)) {
       computed.push(register);
     }
+    if (expr.op === "ldexp") scalings.add(register);
   });
-  return { run, computed, registers };
+  return { run, computed, scalings, registers };
 }
 
 interface Fn {
@@ -265,13 +272,14 @@ for (const fn of FNS) {
       }
     });
 
-    it("keeps every intermediate finite for finite inputs", () => {
-      const { computed, registers, run } = compiled;
+    it("keeps every intermediate finite for finite inputs, but a final overflowing scaling", () => {
+      const { computed, scalings, registers, run } = compiled;
       const check = (x: number): void => {
-        run(x);
+        const result = run(x);
         for (const r of computed) {
           const v = registers[r]!;
-          if (!Number.isFinite(v)) assert.fail(`${fn.name}(${x}): register ${r} = ${v}`);
+          if (Number.isFinite(v) || (scalings.has(r) && Object.is(v, result))) continue;
+          assert.fail(`${fn.name}(${x}): register ${r} = ${v}`);
         }
       };
       for (let bits = 0; bits < 2 ** 32; bits += 65521) {

@@ -33,6 +33,10 @@ export const OPS = {
   div: { operands: ["f", "f"], result: "f" },
   /** |a| with the sign bit of b (b = -0 gives a negative result). */
   copysign: { operands: ["f", "f"], result: "f" },
+  /** b if b < a, else a: a NaN a passes through, a NaN b does not (Wasm's pmin). */
+  pmin: { operands: ["f", "f"], result: "f" },
+  /** b if a < b, else a (Wasm's pmax): pmax(lo, x) is lo for NaN x, which clamping relies on. */
+  pmax: { operands: ["f", "f"], result: "f" },
   lt: { operands: ["f", "f"], result: "b" },
   le: { operands: ["f", "f"], result: "b" },
   gt: { operands: ["f", "f"], result: "b" },
@@ -95,6 +99,8 @@ export const sub = binary("sub");
 export const mul = binary("mul");
 export const div = binary("div");
 export const copysign = binary("copysign");
+export const pmin = binary("pmin");
+export const pmax = binary("pmax");
 export const lt = compare("lt");
 export const le = compare("le");
 export const gt = compare("gt");

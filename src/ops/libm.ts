@@ -27,6 +27,8 @@ import {
   lt,
   mul,
   neg,
+  pmax,
+  pmin,
   round,
   select,
   sub,
@@ -50,13 +52,23 @@ const SQRT2 = 1.4142135381698608;
 const SQRT_HALF_M1 = -0.2928932309150696; // sqrt(2)/2 - 1
 const SQRT2_M1 = 0.4142135679721832; // sqrt(2) - 1
 
+/**
+ * exp's argument is clamped to [EXP_LO, EXP_HI], where the computation itself gives the limits,
+ * so no select is needed for them: exp rounds to +Inf from EXP_OVERFLOW up, and there k = 128 and
+ * 1 + (hi + (q - lo)) >= 1, so the final ldexp gives Inf (no arithmetic follows it); exp rounds to
+ * +0 below -103.97207641601562, and there k = -150 and the mantissa is below 1, so ldexp rounds to
+ * +0.
+ */
+const EXP_LO = -104;
+const EXP_HI = 89;
 /** The least float32 whose exp (and expm1) rounds to +Inf, and the float32 just below it. */
 const EXP_OVERFLOW = 88.72283935546875;
 const EXP_MAX = 88.72283172607422;
-/** The least float32 whose exp rounds to a nonzero value (2^-149); below it exp is +0. */
-const EXP_UNDERFLOW = -103.97207641601562;
-/** expm1 rounds to -1 from -17.32868 down; -18 keeps k = round(x * log2e) >= -26. */
-const EXPM1_MIN = -18;
+/**
+ * expm1 rounds to -1 from -17.32868 down, and the computation at -18 gives exactly -1
+ * (2^-26 e^r - 1 with 2^-26 e^r < 2^-25, half an ULP of 1); -18 keeps k = round(x * log2e) >= -26.
+ */
+const EXPM1_LO = -18;
 /** Below these |x|, expm1(x) and log1p(x) round to x itself (x^2/2 is under half an ULP). */
 const EXPM1_TINY = 2 ** -25;
 const LOG1P_TINY = 2 ** -24;
@@ -85,8 +97,8 @@ export const horner = (x: F, coefficients: readonly number[]): F =>
     .slice(0, -1)
     .reduceRight<F | number>((acc, c) => add(mul(acc, x), c), coefficients.at(-1)!) as F;
 
-/** x limited to [lo, hi]; NaN gives lo, so what is computed from it stays finite. */
-const clamp = (x: F, lo: number, hi: number): F => select(ge(x, lo), select(le(x, hi), x, hi), lo);
+/** x limited to [lo, hi]; NaN gives lo (pmax(lo, NaN) is lo), so what follows stays finite. */
+const clamp = (x: F, lo: number, hi: number): F => pmin(hi, pmax(lo, x));
 
 /**
  * x = k ln2 + r with r = hi - lo, |r| <= 0.35, for |x| <= 104. hi is exact (x and k LN2_HI
@@ -109,13 +121,8 @@ function reduce(x: F): { k: F; hi: F; qlo: F } {
  * subnormal results.
  */
 export function exp32(x: F): F {
-  const { k, hi, qlo } = reduce(clamp(x, EXP_UNDERFLOW, EXP_MAX));
-  const core = ldexp(add(1, add(hi, qlo)), k);
-  return select(
-    isnan(x),
-    x,
-    select(ge(x, EXP_OVERFLOW), Infinity, select(lt(x, EXP_UNDERFLOW), 0, core)),
-  );
+  const { k, hi, qlo } = reduce(clamp(x, EXP_LO, EXP_HI));
+  return select(isnan(x), x, ldexp(add(1, add(hi, qlo)), k));
 }
 
 /**
@@ -127,21 +134,15 @@ export function exp32(x: F): F {
  * - k <= -2: 2^k e^r <= 0.36 is computed as for exp, then 1 is subtracted.
  */
 export function expm1F32(x: F): F {
-  const { k, hi, qlo } = reduce(clamp(x, EXPM1_MIN, EXP_MAX));
+  // Clamped to EXP_MAX, not EXP_HI: an Inf from ldexp would meet arithmetic (scaled - 1) below.
+  const { k, hi, qlo } = reduce(clamp(x, EXPM1_LO, EXP_MAX));
   const twoToMinusK = ldexp(1, neg(k));
   const near = ldexp(add(add(sub(1, twoToMinusK), hi), qlo), k);
   const scaled = ldexp(add(1, add(hi, sub(qlo, select(gt(k, 0), twoToMinusK, 0)))), k);
   const far = select(lt(k, 0), sub(scaled, 1), scaled);
   const core = select(and(ge(k, -1), le(k, 24)), near, far);
-  return select(
-    isnan(x),
-    x,
-    select(
-      ge(x, EXP_OVERFLOW),
-      Infinity,
-      select(lt(x, EXPM1_MIN), -1, select(lt(abs(x), EXPM1_TINY), x, core)),
-    ),
-  );
+  // Tiny x (and -0) give x itself; so does NaN, for which the comparison is false.
+  return select(ge(x, EXP_OVERFLOW), Infinity, select(ge(abs(x), EXPM1_TINY), core, x));
 }
 
 /**

@@ -42,6 +42,8 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
   copysign: (a, b) => (isNegative(b) ? -Math.abs(a) : Math.abs(a)),
+  pmin: (a, b) => (b < a ? b : a),
+  pmax: (a, b) => (a < b ? b : a),
   lt: (a, b) => (a < b ? 1 : 0),
   le: (a, b) => (a <= b ? 1 : 0),
   gt: (a, b) => (a > b ? 1 : 0),

@@ -53,6 +53,8 @@ const EXACT: Record<ComputeOp, Lowering> = {
   mul: call("f_mul"),
   div: call("f_div"),
   copysign: call("f_copysign"),
+  pmin: ([a, b]) => `f_select(f_lt(${b}, ${a}), ${b}, ${a})`,
+  pmax: ([a, b]) => `f_select(f_lt(${a}, ${b}), ${b}, ${a})`,
   lt: call("f_lt"),
   le: call("f_le"),
   gt: call("f_gt"),

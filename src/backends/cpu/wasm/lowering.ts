@@ -186,6 +186,8 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   mul: simple(Simd.f32x4Mul),
   div: simple(Simd.f32x4Div),
   copysign,
+  pmin: simple(Simd.f32x4Pmin),
+  pmax: simple(Simd.f32x4Pmax),
   lt: simple(Simd.f32x4Lt),
   le: simple(Simd.f32x4Le),
   gt: simple(Simd.f32x4Gt),
