@@ -12,7 +12,7 @@
 // exp(-ah^2 - d) is then reduced as in libm.ts's exp32, with d joining the small part.
 
 import { add, abs, div, isnan, ldexp, le, lt, mul, round, select, sub, type F } from "./ir.js";
-import { horner, LN2_HI, LN2_LO, LOG2E } from "./libm.js";
+import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "./libm-common.js";
 
 /**
  * |x| is clamped here (NaN included): erfc(10.1) < 2^-151 rounds to +0, as for every larger x,
@@ -21,15 +21,6 @@ import { horner, LN2_HI, LN2_LO, LOG2E } from "./libm.js";
 const CLAMP = 10.1;
 /** ah = round(a 2^8) 2^-8. */
 const SPLIT = 256;
-
-/**
- * e^r = 1 + r + r^2 E(r) on |r| <= 0.39 (ln2/2 plus |d|): Lawson minimax fit with float32
- * coefficients (scripts/fit-erfc.py); relative error of e^r 2^-27.1.
- */
-const EXP_POLY = [
-  0.49999988079071045, 0.16666436195373535, 0.04166924208402634, 0.008377877995371819,
-  0.0013800772139802575,
-];
 
 /**
  * erfcx(a) = 1 / (SQRT_PI a + G(a)), G = P(a) / Q(a) on [0, 10.1], P(0) = Q(0) = 1: Lawson minimax

@@ -37,14 +37,9 @@ import {
   type F,
   type Kernel,
 } from "./ir.js";
+import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "./libm-common.js";
 import { erfcF32 } from "./libm-erfc.js";
 
-// ln2 = LN2_HI + LN2_LO (Cody–Waite). LN2_HI = 0x3f317200 has 15 significant bits, so k * LN2_HI
-// is exact for |k| < 2^9 (here |k| <= 150); LN2_LO = fround(ln2 - LN2_HI) leaves an error of
-// 2^-44 per unit of k.
-export const LN2_HI = 0.693145751953125;
-export const LN2_LO = 1.428606765330187e-6;
-export const LOG2E = 1.4426950216293335;
 const FLT_MAX = 3.4028234663852886e38;
 // Constants are float32 values, as every backend holds them (the CPU emulation does not round
 // them, so a float64 constant would make it disagree with the GPU).
@@ -91,12 +86,6 @@ const EXPM1_POLY = [
  */
 const LOG1P_POLY = [0.6666668653488159, 0.3998876214027405, 0.29580608010292053];
 
-/** Horner's scheme from the leading coefficient (x is finite wherever it is used). */
-export const horner = (x: F, coefficients: readonly number[]): F =>
-  coefficients
-    .slice(0, -1)
-    .reduceRight<F | number>((acc, c) => add(mul(acc, x), c), coefficients.at(-1)!) as F;
-
 /** x limited to [lo, hi]; NaN gives lo (pmax(lo, NaN) is lo), so what follows stays finite. */
 const clamp = (x: F, lo: number, hi: number): F => pmin(hi, pmax(lo, x));
 
@@ -104,24 +93,26 @@ const clamp = (x: F, lo: number, hi: number): F => pmin(hi, pmax(lo, x));
  * x = k ln2 + r with r = hi - lo, |r| <= 0.35, for |x| <= 104. hi is exact (x and k LN2_HI
  * agree in their leading bits) and is kept apart from lo so that r is never rounded in the sum
  * that forms the result; q = r^2 P(r) uses the rounded r, which only moves it by r * 2^-26.
+ * P is EXP_POLY for exp (error relative to e^r, which is near 1) and the longer EXPM1_POLY for
+ * expm1, whose result can be as small as r itself.
  */
-function reduce(x: F): { k: F; hi: F; qlo: F } {
+function reduce(x: F, poly: readonly number[]): { k: F; hi: F; qlo: F } {
   const k = round(mul(x, LOG2E));
   const hi = sub(x, mul(k, LN2_HI));
   const lo = mul(k, LN2_LO);
   const r = sub(hi, lo);
-  const q = mul(mul(r, r), horner(r, EXPM1_POLY));
+  const q = mul(mul(r, r), horner(r, poly));
   return { k, hi, qlo: sub(q, lo) };
 }
 
 /**
  * exp(x) in float32: 2^k (1 + (hi + (q - lo))). Only the final 1 + ... rounds at the result's
- * scale (0.5 ULP); hi + (q - lo) rounds at |r| <= 0.35 (0.25 ULP at most), and the polynomial and
- * ln2 split add under 0.05 ULP, so the error is below 0.8 ULP, plus ldexp's one rounding for
- * subnormal results.
+ * scale (0.5 ULP); hi + (q - lo) rounds at |r| <= 0.35 (0.25 ULP at most), the polynomial adds
+ * under 0.12 ULP (2^-27.1 of e^r) and the ln2 split under 0.01, so the error is below 0.9 ULP,
+ * plus ldexp's one rounding for subnormal results.
  */
 export function exp32(x: F): F {
-  const { k, hi, qlo } = reduce(clamp(x, EXP_LO, EXP_HI));
+  const { k, hi, qlo } = reduce(clamp(x, EXP_LO, EXP_HI), EXP_POLY);
   return select(isnan(x), x, ldexp(add(1, add(hi, qlo)), k));
 }
 
@@ -135,7 +126,7 @@ export function exp32(x: F): F {
  */
 export function expm1F32(x: F): F {
   // Clamped to EXP_MAX, not EXP_HI: an Inf from ldexp would meet arithmetic (scaled - 1) below.
-  const { k, hi, qlo } = reduce(clamp(x, EXPM1_LO, EXP_MAX));
+  const { k, hi, qlo } = reduce(clamp(x, EXPM1_LO, EXP_MAX), EXPM1_POLY);
   const twoToMinusK = ldexp(1, neg(k));
   const near = ldexp(add(add(sub(1, twoToMinusK), hi), qlo), k);
   const scaled = ldexp(add(1, add(hi, sub(qlo, select(gt(k, 0), twoToMinusK, 0)))), k);
@@ -198,7 +189,7 @@ const EXPANSIONS: Partial<Record<Expr["op"], (x: F) => F>> = {
 };
 
 /**
- * Rewrites every exp, expm1 and log1p node of the DAG into float32 polynomial code; shared nodes
+ * Rewrites every exp, expm1, log1p and erfc node of the DAG into float32 polynomial code; shared nodes
  * stay shared (each node is rewritten once, memoized by identity), and a DAG with nothing to
  * expand is returned as is.
  */

@@ -1,5 +1,5 @@
 // The default backend: tensors in one WebAssembly.Memory, kernels lowered from the IR to Wasm
-// SIMD (four float32 lanes, float32 math with the polynomial exp/expm1/log1p of src/ops/libm.ts),
+// SIMD (four float32 lanes, float32 math with the polynomial exp/expm1/log1p/erfc of src/ops/libm.ts),
 // large ones split across worker threads. Where SIMD is missing it runs the JavaScript reference
 // kernels over the same memory.
 

@@ -73,7 +73,7 @@ export interface JsProgram {
 /**
  * "float64" is the reference: every op in double precision, one rounding at the store.
  * "float32" rounds every op to float32, as a GPU or Wasm kernel computes; it needs kernels whose
- * exp, expm1 and log1p were expanded to float32 polynomials (src/ops/libm.ts) first, and lets
+ * exp, expm1, log1p and erfc were expanded to float32 polynomials (src/ops/libm.ts) first, and lets
  * tests check that expansion exhaustively on the CPU.
  */
 export type JsPrecision = "float64" | "float32";

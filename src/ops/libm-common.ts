@@ -1,0 +1,27 @@
+// What the float32 expansions of libm.ts and libm-erfc.ts share: the ln2 split for exp's range
+// reduction, exp's polynomial and Horner's scheme. A file of its own so that neither imports the
+// other.
+
+import { add, mul, type F } from "./ir.js";
+
+// ln2 = LN2_HI + LN2_LO (Cody–Waite). LN2_HI = 0x3f317200 has 15 significant bits, so k * LN2_HI
+// is exact for |k| < 2^9 (here |k| <= 150); LN2_LO = fround(ln2 - LN2_HI) leaves an error of
+// 2^-44 per unit of k.
+export const LN2_HI = 0.693145751953125;
+export const LN2_LO = 1.428606765330187e-6;
+export const LOG2E = 1.4426950216293335;
+
+/**
+ * e^r = 1 + r + r^2 E(r) on |r| <= 0.39 (ln2/2, plus the small part erfc adds): Lawson minimax
+ * fit with float32 coefficients (scripts/fit-erfc.py); relative error of e^r 2^-27.1.
+ */
+export const EXP_POLY = [
+  0.49999988079071045, 0.16666436195373535, 0.04166924208402634, 0.008377877995371819,
+  0.0013800772139802575,
+];
+
+/** Horner's scheme from the leading coefficient (x is finite wherever it is used). */
+export const horner = (x: F, coefficients: readonly number[]): F =>
+  coefficients
+    .slice(0, -1)
+    .reduceRight<F | number>((acc, c) => add(mul(acc, x), c), coefficients.at(-1)!) as F;
