@@ -62,7 +62,6 @@ export const Simd = {
   or: 0x50,
   bitselect: 0x52,
   store64Lane: 0x5b,
-  f32x4Trunc: 0x69,
   f32x4Nearest: 0x6a,
   i32x4AllTrue: 0xa3,
   i32x4Shl: 0xab,

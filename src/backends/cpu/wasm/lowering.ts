@@ -76,12 +76,11 @@ function finiteNonzero(f: FunctionBuilder, abs: number): void {
  *   t + 64 (normal, as t is clamped to >= -30, which rounds to zero anyway) times 2^-64, the
  *   single rounding step;
  * - zero, Inf and NaN pass through; k is clamped to ±1000 so the integer sums cannot wrap.
- * k must be integer-valued (as the IR requires): it is truncated.
+ * k must be integer-valued, as the IR requires (exp's k comes from round): it is used as it is.
  */
 const ldexp: Lowering = (f, operands) => {
   const a = operand(operands, 0);
   push(f, operand(operands, 1));
-  f.simd(Simd.f32x4Trunc);
   const kf = save(f);
   f.get(kf).f32x4(-126).simd(Simd.f32x4Ge).get(kf).f32x4(127).simd(Simd.f32x4Le).simd(Simd.and);
   f.simd(Simd.i32x4AllTrue).open(Op.if, V128);
