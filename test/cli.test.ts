@@ -471,13 +471,19 @@ describe("streaming", () => {
     );
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    let running = true;
     const exited = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => resolve(code)),
+      child.on("exit", (code) => {
+        running = false;
+        resolve(code);
+      }),
     );
-    // Wait until the temporary output exists, so the signal lands mid-write.
-    while (!readdirSync(dir).some((name) => name.endsWith(".tmp"))) {
+    // Wait until the temporary output exists, so the signal lands mid-write (32,768 chunks take
+    // far longer than one poll; a run that ends first fails the test rather than hanging it).
+    while (running && !readdirSync(dir).some((name) => name.endsWith(".tmp"))) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    assert.ok(running, `the run ended before it could be interrupted: ${stderr}`);
     child.kill("SIGINT");
     assert.equal(await exited, 130, stderr);
     assert.match(stderr, /interrupted; .*y\.npy was not written/);
