@@ -9,6 +9,7 @@ import { parseArgs, parseNumbers, parseRange, parseSlice } from "../src/cli/args
 import { progression, sliceInChunk } from "../src/cli/chunks.js";
 import { UsageError } from "../src/cli/errors.js";
 import { AtomicOutput } from "../src/cli/npy-file.js";
+import { niceTicks, yDomain } from "../src/cli/plot-svg.js";
 import { Progress } from "../src/cli/progress.js";
 import { normalizeSlice, slice } from "../src/core/slice.js";
 
@@ -134,5 +135,30 @@ describe("atomic output", () => {
     assert.deepEqual([...readFileSync(path)], [1, 2, 3]);
     await assert.rejects(AtomicOutput.create(path, false), /already exists; pass --force/);
     await assert.rejects(AtomicOutput.create(dir, true), /it is a folder; give a file name/);
+  });
+});
+
+describe("plot scales", () => {
+  test("ticks are round numbers covering the range", () => {
+    assert.deepEqual(niceTicks(-6, 6), [-6, -4, -2, 0, 2, 4, 6]);
+    assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    assert.deepEqual(niceTicks(-0.001, 0.001), [-0.001, -0.0005, 0, 0.0005, 0.001]);
+    assert.deepEqual(niceTicks(-1.3, 4.2), [-1, 0, 1, 2, 3, 4]);
+  });
+
+  test("the y domain: the finite values and a 5% margin; flat curves get room", () => {
+    const series = (ys: number[]) => ({
+      label: "f",
+      id: "f",
+      color: "#000",
+      dashed: false,
+      xs: new Float64Array(ys.length),
+      ys: Float64Array.from(ys),
+    });
+    assert.deepEqual(yDomain([series([0, NaN, 10, Infinity])]), [-0.5, 10.5]);
+    assert.deepEqual(yDomain([series([1, 1]), series([1])]), [0, 2]);
+    assert.deepEqual(yDomain([series([NaN])]), [-1, 1]);
+    const [low, high] = yDomain([series([0, 1e-120])]);
+    assert.ok(low < 0 && high > 1e-120 && high < 1e-119);
   });
 });

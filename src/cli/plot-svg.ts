@@ -67,7 +67,8 @@ export function yDomain(series: readonly Series[]): [number, number] {
     }
   }
   if (low === Infinity) return [-1, 1];
-  if (high - low < 1e-9) return [low - 1, high + 1];
+  // A flat curve (relu' on x > 0, say) gets a unit margin; a tiny but real range keeps its scale.
+  if (high - low <= 1e-9 * Math.max(Math.abs(low), Math.abs(high))) return [low - 1, high + 1];
   // A 5% margin, as matplotlib's: curves never touch the frame, and no tick widens the view.
   const pad = (high - low) * 0.05;
   return [low - pad, high + pad];
