@@ -69,6 +69,11 @@ describe("puzzlelib --help", { concurrency: true }, () => {
         assert.equal(run.code, 0, run.stderr);
         assert.match(run.stdout, new RegExp(`^usage: puzzlelib ${command}`));
         assert.equal(run.stderr, "");
+        if (["apply", "grad", "plot"].includes(command)) {
+          // The list comes from the table, so every activation is there.
+          const listed = run.stdout.slice(run.stdout.indexOf("\nactivations:"));
+          for (const name of ACTIVATION_NAMES) assert.match(listed, new RegExp(`[ :]${name}[,\n]`));
+        }
       }
     });
   }

@@ -4,7 +4,12 @@
 import { ModuleError } from "../core/errors.js";
 import type { Slice } from "../core/slice.js";
 import { Activation } from "../modules/activation.js";
-import { ACTIVATIONS, isActivationName, type ActivationName } from "../ops/activations.js";
+import {
+  ACTIVATION_NAMES,
+  ACTIVATIONS,
+  isActivationName,
+  type ActivationName,
+} from "../ops/activations.js";
 import { UsageError } from "./errors.js";
 
 export function checkActivation(name: string): ActivationName {
@@ -55,4 +60,16 @@ export function makeActivation(
     }
     throw error;
   }
+}
+
+/** "activations: sigmoid, tanh, ..." from the table, wrapped at 100 columns, for help texts. */
+export function activationList(): string {
+  const lines = ["activations:"];
+  for (const name of ACTIVATION_NAMES) {
+    const last = lines.length - 1;
+    const added = `${lines[last]} ${name}${name === ACTIVATION_NAMES.at(-1) ? "" : ","}`;
+    if (added.length > 100) lines.push(`  ${name},`);
+    else lines[last] = added;
+  }
+  return lines.join("\n").replace(/,$/, "");
 }

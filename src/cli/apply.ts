@@ -7,7 +7,7 @@ import { setBackend } from "../backends/registry.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import type { Slice } from "../core/slice.js";
 import { NDArray } from "../host/ndarray.js";
-import { ACTIVATION_NAMES, type ActivationName } from "../ops/activations.js";
+import type { ActivationName } from "../ops/activations.js";
 import {
   OUTPUT_OPTIONS,
   parseArgs,
@@ -18,7 +18,7 @@ import {
 } from "./args.js";
 import { chunkElements, progression, sliceInChunk } from "./chunks.js";
 import { CliError, UsageError } from "./errors.js";
-import { checkActivation, makeActivation } from "./activation-args.js";
+import { activationList, checkActivation, makeActivation } from "./activation-args.js";
 import { decodeData, encodeData, formatHeader } from "./npy.js";
 import { AtomicOutput, openNpy, type NpyInput } from "./npy-file.js";
 import { Progress } from "./progress.js";
@@ -52,7 +52,7 @@ Inputs: .npy files (format 1.0, 2.0 or 3.0) of <f4, <f2, <f8 or <i4, either byte
 order. float64 and int32 data are converted to the calc dtype (a note says so). Large files are
 streamed in chunks, in bounded memory.
 
-activations: ${ACTIVATION_NAMES.join(", ")}`;
+${activationList()}`;
 
 export const APPLY_HELP = `usage: puzzlelib apply <activation> <in.npy> -o <out.npy> [options]
 
@@ -105,7 +105,7 @@ export async function elementwiseCommand(
   const [activation, ...inputs] = parsed.positionals;
   if (activation === undefined || inputs.length !== files.length) {
     throw new UsageError(
-      `expected <activation> ${files.join(" ")}, got ${parsed.positionals.length} arguments; run 'puzzlelib ${command} --help'`,
+      `expected <activation> ${files.join(" ")}, got ${parsed.positionals.length} argument${parsed.positionals.length === 1 ? "" : "s"}; run 'puzzlelib ${command} --help'`,
     );
   }
   const output = requireOutput(parsed, "<out.npy>");

@@ -6,8 +6,13 @@ import { extname } from "node:path";
 import { gpuarray } from "../backends/gpuarray.js";
 import { setBackend } from "../backends/registry.js";
 import { NDArray } from "../host/ndarray.js";
-import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../ops/activations.js";
-import { checkActivation, describeArgs, makeActivation } from "./activation-args.js";
+import { ACTIVATIONS, type ActivationName } from "../ops/activations.js";
+import {
+  activationList,
+  checkActivation,
+  describeArgs,
+  makeActivation,
+} from "./activation-args.js";
 import { OUTPUT_OPTIONS, parseArgs, parseNumbers, parseRange, requireOutput } from "./args.js";
 import { UsageError } from "./errors.js";
 import { AtomicOutput } from "./npy-file.js";
@@ -30,7 +35,7 @@ options:
   -f, --force         overwrite FILE if it exists
   -h, --help          show this help
 
-activations: ${ACTIVATION_NAMES.join(", ")}
+${activationList()}
 
 example:
   puzzlelib plot sigmoid tanh softPlus --derivative -o activations.png`;
