@@ -43,7 +43,9 @@ import { erfcF32 } from "./libm-erfc.js";
 const FLT_MAX = 3.4028234663852886e38;
 // Constants are float32 values, as every backend holds them (the CPU emulation does not round
 // them, so a float64 constant would make it disagree with the GPU).
-const SQRT2 = 1.4142135381698608;
+const SQRT_HALF = 0.7071067690849304; // sqrt(2)/2
+/** The float32 just above -1. */
+const ABOVE_MINUS_1 = -0.9999999403953552;
 const SQRT_HALF_M1 = -0.2928932309150696; // sqrt(2)/2 - 1
 const SQRT2_M1 = 0.4142135679721832; // sqrt(2) - 1
 
@@ -147,12 +149,14 @@ export function expm1F32(x: F): F {
  *   under 0.15 ULP.
  */
 export function log1pF32(x: F): F {
-  // -1 < x <= FLT_MAX; other inputs are answered below and computed as 0, which is safe.
-  const xs = select(and(gt(x, -1), le(x, FLT_MAX)), x, 0);
+  // -1 < x <= FLT_MAX; other inputs are answered below and computed as a bound, which is safe.
+  const xs = clamp(x, ABOVE_MINUS_1, FLT_MAX);
   const direct = and(gt(xs, SQRT_HALF_M1), lt(xs, SQRT2_M1));
-  const u = add(1, xs); // in [2^-24, FLT_MAX]: finite and nonzero, as ilogb needs
-  const e = ilogb(u);
-  const kWide = select(ge(ldexp(u, neg(e)), SQRT2), add(e, 1), e);
+  const u = add(1, xs); // in [2^-24, FLT_MAX]: normal
+  // u sqrt(2)/2 in [2^(k-1), 2^k) puts m = u 2^-k in [sqrt(2)/2, sqrt(2)), up to the rounding of
+  // the product, which moves the bounds by 2^-24 relative: f then reaches 0.4142137, s 0.1715730,
+  // still within the polynomial's error bound. One ilogb instead of ilogb, ldexp and a compare.
+  const kWide = add(ilogb(mul(u, SQRT_HALF)), 1);
   // Both forms give c exactly: for x >= 1, u - x is exact (Sterbenz: x <= u <= 2x); for x < 1,
   // u - 1 is (Sterbenz for u >= 1/2; below, u = 1 + x was exact).
   const c = select(ge(xs, 1), sub(1, sub(u, xs)), sub(xs, sub(u, 1)));
@@ -166,18 +170,12 @@ export function log1pF32(x: F): F {
   // k LN2_HI is exact (|k| <= 128) and added last; the terms inside are ordered small to large.
   const tail = add(mul(s, add(halfSquare, r)), add(mul(k, LN2_LO), correction));
   const core = sub(mul(k, LN2_HI), sub(sub(halfSquare, tail), f));
+  // Tiny x (and -0) give x itself; so does NaN, for which the comparison is false.
+  const finite = select(ge(abs(x), LOG1P_TINY), core, x);
   return select(
-    isnan(x),
-    x,
-    select(
-      lt(x, -1),
-      NaN,
-      select(
-        eq(x, -1),
-        -Infinity,
-        select(gt(x, FLT_MAX), Infinity, select(lt(abs(x), LOG1P_TINY), x, core)),
-      ),
-    ),
+    le(x, -1),
+    select(eq(x, -1), -Infinity, NaN),
+    select(gt(x, FLT_MAX), Infinity, finite),
   );
 }
 
