@@ -52,10 +52,12 @@ describe("cpu backend", () => {
 
   it("gives bit-identical results on 1, 2 and 3 threads", async () => {
     for (const name of ACTIVATION_NAMES) {
+      // Functions whose backward reads x refuse in place; they run the strided case out of place.
+      const inplace = new Activation(name).backwardFrom === "y";
       for (const dtype of ["float32", "float16"] as const) {
         for (const options of [
           { inplace: false, step: 1 },
-          { inplace: true, step: -3 },
+          { inplace, step: -3 },
         ]) {
           const results: Uint8Array[][] = [];
           for (const threads of [1, 2, 3]) {

@@ -82,7 +82,7 @@ export const silu = (x: number, beta: number): number =>
  * with 1 + z exact where it nears -e^z, so the root near z = -1.28 keeps its relative accuracy.
  */
 export function siluGrad(g: number, { x }: At, beta: number): number {
-  if (x === -Infinity) return g * 0;
+  if (x === -Infinity) return 0; // the limit, selected as for the piecewise derivatives
   if (x === Infinity) return g;
   const z = beta * x;
   if (z >= 0) {

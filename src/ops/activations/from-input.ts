@@ -95,16 +95,24 @@ export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpe
       const e = add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|, zl included
       const onePlusE = add(1, e);
       const r = div(1, onePlusE);
-      const t = add(sub(sub(zh, Z0_HI), Z0_LO), zl);
+      // zl - Z0_LO first: a GPU compiler may fold (zh - Z0_HI) - Z0_LO into zh - (Z0_HI + Z0_LO).
+      const t = add(sub(zh, Z0_HI), sub(zl, Z0_LO));
       const q = expm1(select(lt(zh, 0), t, 0));
-      const n = add(t, add(mul(E0_HI, q), mul(E0_LO, q)));
-      const left = div(mul(e, n), mul(onePlusE, onePlusE));
+      // Away from the root (z < -2), 1 + zh is exact and N rounds once.
+      const n = select(
+        lt(zh, -2),
+        add(add(1, zh), add(e, zl)),
+        add(t, add(mul(E0_HI, q), mul(E0_LO, q))),
+      );
+      // (1 + e)^2 as 1 + e (2 + e): one rounding instead of two, relative to the result.
+      const left = div(mul(e, n), add(1, mul(e, add(2, e))));
       const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
       const { m, k } = expParts(zh, zl);
       const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same
       const tail = gradTimes(g, mul(add(1, zc), m), k);
       const d = mul(g, select(lt(zh, 0), left, right));
-      return select(eq(x, -Infinity), mul(g, 0), select(lt(zh, -30), tail, d));
+      // At -Inf the derivative's limit is 0, selected (a GPU compiler may fold g * 0 to 0 anyway).
+      return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d));
     },
   },
   tanhShrink: {
