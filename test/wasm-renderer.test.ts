@@ -199,7 +199,7 @@ describe("wasm renderer", () => {
       argSets(name).forEach((args, i) => {
         const x = i === 0 ? DENSE : SPARSE;
         it(`${name}.${direction}(${args.join(", ")}) float32 matches the JS float32 program`, () => {
-          const kernel = activationKernel(name, direction);
+          const kernel = activationKernel(name, direction, args);
           checkFloat32(kernel, args, activationInputs(kernel, x), false);
         });
       });
@@ -209,7 +209,7 @@ describe("wasm renderer", () => {
   for (const name of ACTIVATION_NAMES) {
     for (const args of argSets(name)) {
       it(`${name}(${args.join(", ")}) float16 over all halves matches float32 rounded once`, () => {
-        checkFloat16(activationKernel(name, "forward"), args, false);
+        checkFloat16(activationKernel(name, "forward", args), args, false);
       });
     }
   }

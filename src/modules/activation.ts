@@ -107,7 +107,7 @@ export class Activation extends Module {
 
   protected updateData(data: GPUArray): void {
     this.data = runElementwise({
-      kernel: activationKernel(this.activation, "forward"),
+      kernel: activationKernel(this.activation, "forward", this.args),
       inputs: [data],
       params: this.args,
       slice: normalizeSlice(this.slc, data.size),
@@ -123,7 +123,7 @@ export class Activation extends Module {
       );
     }
     this.grad = runElementwise({
-      kernel: activationKernel(this.activation, "backward", this.backwardFrom),
+      kernel: activationKernel(this.activation, "backward", this.args),
       inputs: [grad, kept],
       params: this.args,
       slice: normalizeSlice(this.slc, grad.size),

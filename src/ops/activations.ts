@@ -20,7 +20,7 @@ import { FROM_OUTPUT, FROM_OUTPUT_NAMES } from "./activations/from-output.js";
 import type { ActivationSpec } from "./activations/spec.js";
 
 export type { ActivationSpec, BackwardFrom, ParamSpec } from "./activations/spec.js";
-export { backwardFrom } from "./activations/spec.js";
+export { atDefaults, backwardFrom } from "./activations/spec.js";
 
 export const ACTIVATION_NAMES = [...CORE_NAMES, ...FROM_OUTPUT_NAMES, ...FROM_INPUT_NAMES] as const;
 

@@ -1,43 +1,45 @@
-import { ACTIVATIONS, type ActivationName, type BackwardFrom } from "./activations.js";
-import { input, param, type Kernel } from "./ir.js";
+import { ACTIVATIONS, atDefaults, backwardFrom, type ActivationName } from "./activations.js";
+import { input, param, type F, type Kernel } from "./ir.js";
 
 export type Direction = "forward" | "backward";
 
 const cache = new Map<string, Kernel>();
 
 /**
- * The kernel for one activation and direction. Parameters stay symbolic (read at run time), so a
- * backend compiles one kernel per activation, direction and dtype, whatever the arguments.
- * Forward reads x; backward reads the incoming gradient g and the forward output y, or the
- * forward input x for functions that declare backwardFrom "x" (`from` chooses, for a function
- * where that depends on the args; by default the one it declares, or y).
+ * The kernel for one activation and direction, for calls with these args. Parameters stay
+ * symbolic (read at run time), so a backend compiles one kernel per activation, direction and
+ * dtype whatever the arguments, with two exceptions the args decide:
+ * - backward reads the incoming gradient g and the forward output y, or the forward input x for
+ *   functions whose backwardFrom says so for these args;
+ * - a function with an `atDefaults` form runs it when the args are all the defaults.
+ * The default args are the params' defaults.
  */
 export function activationKernel(
   name: ActivationName,
   direction: Direction,
-  from: BackwardFrom = staticFrom(name),
+  args: readonly number[] = [],
 ): Kernel {
-  const id =
-    direction === "forward" || from === "y" ? `${name}.${direction}` : `${name}.backward-x`;
+  const spec = ACTIVATIONS[name];
+  const full = spec.params.map((p, i) => args[i] ?? p.default);
+  const from = backwardFrom(spec, full);
+  const cheap = spec.atDefaults !== undefined && atDefaults(spec, full) ? spec.atDefaults : null;
+  const variant = `${cheap === null ? "" : ".defaults"}${direction === "backward" && from === "x" ? "-x" : ""}`;
+  const id = `${name}.${direction}${variant}`;
   let kernel = cache.get(id);
   if (kernel === undefined) {
-    const spec = ACTIVATIONS[name];
     const params = spec.params.map((_, i) => param(i));
+    const paramCount = params.length;
+    const v = input(from);
+    const g = input("g");
+    let body: F;
+    if (direction === "forward") {
+      body = cheap === null ? spec.forward(input("x"), params) : cheap.forward(input("x"));
+    } else body = cheap === null ? spec.backward(v, g, params) : cheap.backward(v, g);
     kernel =
       direction === "forward"
-        ? { id, inputs: ["x"], paramCount: params.length, body: spec.forward(input("x"), params) }
-        : {
-            id,
-            inputs: ["g", from],
-            paramCount: params.length,
-            body: spec.backward(input(from), input("g"), params),
-          };
+        ? { id, inputs: ["x"], paramCount, body }
+        : { id, inputs: ["g", from], paramCount, body };
     cache.set(id, kernel);
   }
   return kernel;
-}
-
-function staticFrom(name: ActivationName): BackwardFrom {
-  const from = ACTIVATIONS[name].backwardFrom;
-  return typeof from === "function" ? "y" : from;
 }

@@ -18,7 +18,7 @@ import {
   sub,
 } from "../ir.js";
 import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
-import { clampGrad, clampTo, sigmoidOf, tanhOf } from "./forms.js";
+import { clampGrad, clampTo, sigmoidOf, softplusOf, tanhOf } from "./forms.js";
 import { first, second, type ActivationSpec } from "./spec.js";
 
 export const CORE_NAMES = [
@@ -117,6 +117,13 @@ export const CORE: Record<(typeof CORE_NAMES)[number], ActivationSpec> = {
       const { m, k } = expParts(zh, zl);
       const tail = scale2(div(m, beta), k);
       return select(gt(zh, threshold), x, select(lt(zh, -20), tail, near));
+    },
+    // PuzzleLib's softPlus (beta 1, no threshold) without the products and tails beta needs:
+    // softplusOf's max(x, 0) + log1p(exp(-|x|)), and backward -expm1(-y) rather than
+    // 1 - exp(-y), which cancels for small y (for subnormal y, expm1 gives -y itself).
+    atDefaults: {
+      forward: (x) => softplusOf(x),
+      backward: (y, g) => mul(g, neg(expm1(neg(y)))),
     },
     backwardFrom: "y",
     // -expm1(-beta y) rather than 1 - exp(-beta y), which cancels for small y. Where beta y would

@@ -29,6 +29,16 @@ export interface ActivationSpec {
   readonly backwardFrom: BackwardFrom | ((args: readonly number[]) => BackwardFrom);
   /** The derivative from `v` (y or x, per backwardFrom) and the incoming gradient g. */
   readonly backward: (v: F, g: F, params: readonly F[]) => F;
+  /**
+   * The same function at the default args, in a cheaper form, run when a call's args are all the
+   * defaults: a general form may pay for its parameters in every element (softPlus's beta and
+   * threshold cost as much again as PuzzleLib's softPlus). Backward reads what backwardFrom says
+   * at the defaults.
+   */
+  readonly atDefaults?: {
+    readonly forward: (x: F) => F;
+    readonly backward: (v: F, g: F) => F;
+  };
   /** For docs, `puzzlelib info` and error messages. */
   readonly formula: string;
   readonly derivative: string;
@@ -36,6 +46,11 @@ export interface ActivationSpec {
 
 export const first = (params: readonly F[]): F => params[0]!;
 export const second = (params: readonly F[]): F => params[1]!;
+
+/** Whether args (as float32 values, as kernels use them) are all the defaults. */
+export function atDefaults(spec: ActivationSpec, args: readonly number[]): boolean {
+  return spec.params.every((p, i) => Math.fround(args[i]!) === Math.fround(p.default));
+}
 
 /** The tensor backward reads for these args. */
 export function backwardFrom(spec: ActivationSpec, args: readonly number[]): BackwardFrom {
