@@ -84,6 +84,7 @@ function randomArgs(rng: Rng, name: ActName): number[] {
     case "threshold":
       return [rng.pick([0, 0.1, 4 * rng.next() - 2]), rng.pick([0, 20, 4 * rng.next() - 2])];
     case "silu":
+    case "swish":
       return [rng.pick([1, 0.7, 0.1 + 3 * rng.next()])];
     case "softPlus":
       return rng.next() < 0.5

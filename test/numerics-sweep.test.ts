@@ -172,7 +172,10 @@ for (const backend of BACKENDS_UNDER_TEST) {
         case "hardSwish":
           return { lo: -6, hi: 6, kinks: [-3, 3] };
         case "silu":
+        case "swish":
           return { lo: -20, hi: 20, kinks: [] };
+        case "gelu":
+          return { lo: -10, hi: 10, kinks: [] };
         case "tanhShrink":
           return { lo: -6, hi: 6, kinks: [] };
       }

@@ -105,3 +105,53 @@ export function tanhShrink(x: number): number {
   return x * z * (1 / 3 + z * (-2 / 15 + z * (17 / 315 + z * (-62 / 2835))));
 }
 export const tanhShrinkGrad = (g: number, { x }: At): number => g * Math.tanh(x) ** 2;
+
+/**
+ * erfc in float64, its own way (not the library's): for |x| < 2 as 1 - erf with erf's Taylor
+ * series (erfc >= 0.0046 there, so at most 8 of 53 bits cancel); for x >= 2 the continued
+ * fraction erfc(x) = e^(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated
+ * backward from 80 terms; for x <= -2, 2 - erfc(-x). Checked against mpmath in the tests.
+ */
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (x <= -2) return 2 - erfc(-x);
+  if (x < 2) {
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 60; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (x > 27) return 0;
+  let tail = x;
+  for (let n = 80; n >= 1; n--) tail = x + n / 2 / tail;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / tail;
+}
+
+/** x Phi(x), Phi(x) = erfc(-x/sqrt 2)/2; float64 x/sqrt 2 is a relative 2^-53 off, harmless. */
+export const gelu = (x: number): number =>
+  x === -Infinity ? 0 : x === Infinity ? x : 0.5 * x * erfc(-x / Math.SQRT2);
+/** Phi(x) + x phi(x): the float64 terms cancel at most 2:1 near the root, harmless too. */
+export function geluGrad(g: number, { x }: At): number {
+  if (x === -Infinity) return 0;
+  if (x === Infinity) return g;
+  if (x < -30) {
+    // phi underflows float64 while g (up to Inf) times it need not: in logs, with Phi(x) =
+    // phi(x) (-1/x)(1 - 1/x^2 + 3/x^4), to far better than float32 precision.
+    const h = x - (1 - 1 / x ** 2 + 3 / x ** 4) / x;
+    return (
+      Math.sign(g) *
+      Math.sign(h) *
+      Math.exp(
+        Math.log(Math.abs(g)) -
+          (x * x) / 2 -
+          Math.log(Math.sqrt(2 * Math.PI)) +
+          Math.log(Math.abs(h)),
+      )
+    );
+  }
+  const phi = Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
+  return g * (0.5 * erfc(-x / Math.SQRT2) + x * phi);
+}

@@ -40,6 +40,8 @@ export const DEFAULT_ARGS: Record<ActName, readonly number[]> = {
   threshold: [0, 0],
   hardSwish: [],
   silu: [1],
+  swish: [1],
+  gelu: [],
   tanhShrink: [],
 };
 
@@ -137,7 +139,10 @@ export function forward(name: ActName, x: number, args: readonly number[] = []):
     case "hardSwish":
       return extra.hardSwish(x);
     case "silu":
+    case "swish":
       return extra.silu(x, a(0));
+    case "gelu":
+      return extra.gelu(x);
     case "tanhShrink":
       return extra.tanhShrink(x);
   }
@@ -190,7 +195,10 @@ export function backward(name: ActName, g: number, at: At, args: readonly number
     case "hardSwish":
       return extra.hardSwishGrad(g, at);
     case "silu":
+    case "swish":
       return extra.siluGrad(g, at, a(0));
+    case "gelu":
+      return extra.geluGrad(g, at);
     case "tanhShrink":
       return extra.tanhShrinkGrad(g, at);
   }

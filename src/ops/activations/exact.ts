@@ -23,6 +23,7 @@ import {
   sub,
   type F,
 } from "../ir.js";
+import { LN2_HI, LN2_LO, LOG2E } from "../libm-common.js";
 
 /** Veltkamp's splitter for 24-bit significands: hi keeps the leading 12 bits, a - hi is exact. */
 const SPLIT = 4097;
@@ -49,11 +50,6 @@ export function twoProduct(a: F, b: F): [F, F] {
   return [hi, select(ok, lo, 0)];
 }
 
-// ln2 = LN2_HI + LN2_LO (Cody–Waite): k * LN2_HI is exact for |k| < 512 and x - k LN2_HI is
-// exact for |x| < 512, both being multiples of 2^-15 there.
-const LN2_HI = 0.693145751953125;
-const LN2_LO = 1.428606765330187e-6;
-const LOG2E = 1.4426950216293335;
 /** e^x = m 2^k is computed for x clamped to this; past it every use rounds to 0 or Inf. */
 const EXP_PARTS_LIMIT = 300;
 

@@ -1,32 +1,22 @@
 // Functions whose derivative is not a function of the output (not monotonic, or with no
 // closed-form inverse): backward reads the input x, so the module keeps it and refuses in place.
 
+import { abs, add, copysign, div, eq, exp, expm1, gt, lt, mul, neg, select, sub } from "../ir.js";
+import { horner } from "../libm-common.js";
+import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
+import { clampTo } from "./forms.js";
 import {
-  abs,
-  add,
-  copysign,
-  div,
-  eq,
-  exp,
-  expm1,
-  gt,
-  lt,
-  mul,
-  neg,
-  select,
-  sub,
-  type F,
-} from "../ir.js";
-import { expParts, gradTimes, twoProduct } from "./exact.js";
+  GELU_ROOT_POLY,
+  GELU_X0_HI,
+  GELU_X0_LO,
+  gaussParts,
+  INV_SQRT_2PI,
+  millsS,
+  twicePhi,
+} from "./gaussian.js";
 import { first, type ActivationSpec } from "./spec.js";
 
-export const FROM_INPUT_NAMES = ["hardSwish", "silu", "tanhShrink"] as const;
-
-/** Horner's scheme from the leading coefficient. */
-const horner = (z: F, coefficients: readonly number[]): F =>
-  coefficients
-    .slice(0, -1)
-    .reduceRight<F | number>((acc, c) => add(mul(acc, z), c), coefficients.at(-1)!) as F;
+export const FROM_INPUT_NAMES = ["hardSwish", "silu", "swish", "tanhShrink", "gelu"] as const;
 
 // Fits in z = x^2 on [0, 1], from scripts/fit-activations.py (float32 Horner error ~2^-23).
 /** (x - tanh x) / x^3. */
@@ -48,6 +38,60 @@ const Z0_LO = 1.2979282537628478e-8;
 const E0_HI = 0.27846455574035645;
 const E0_LO = -1.2979282537628478e-8;
 
+const silu: ActivationSpec = {
+  // ONNX's Swish alpha, here beta (Keras's swish and PyTorch's SiLU are beta = 1).
+  params: [{ name: "beta", default: 1 }],
+  validate: ([beta]) => (beta! > 0 ? null : `silu beta must be positive, got ${beta}`),
+  formula: "x * sigmoid(beta * x)",
+  derivative: "g * s * (1 + z * (1 - s)), z = beta * x, s = sigmoid(z)",
+  // z = zh + zl exactly (sigmoid(z) for z << 0 is e^z, whose relative error is z's absolute
+  // error); sigmoid(zh) is corrected by zl sigmoid'(zh). For zh < -30, x sigmoid(z) is x e^z
+  // to 1e-12, formed as x m 2^k and rounded once: a subnormal sigmoid times x would keep only
+  // its few bits (x = -100 would be 40 ULP off).
+  forward: (x, p) => {
+    const [zh, zl] = twoProduct(first(p), x);
+    const e = exp(neg(abs(zh)));
+    const r = div(1, add(1, e));
+    const negative = lt(zh, 0);
+    const s = select(negative, mul(e, r), r);
+    const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
+    const near = mul(x, add(s, mul(zl, mul(s, rest))));
+    const { m, k } = expParts(zh, zl);
+    const tail = gradTimes(x, m, k);
+    return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near));
+  },
+  backwardFrom: "x",
+  // For z < 0 the bracket is N / (1 + e^z) with N = 1 + z + e^z, which vanishes at z0: with
+  // t = z - z0 (exact near z0), N = t + e^z0 expm1(t), two terms of one sign, so the root
+  // does not cancel. For z >= 0, s = r and 1 - s = e r. Below -30 the derivative is
+  // e^z (1 + z), scaled as in forward and rounded once after g.
+  backward: (x, g, p) => {
+    const [zh, zl] = twoProduct(first(p), x);
+    const e0 = exp(neg(abs(zh)));
+    const e = add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|, zl included
+    const onePlusE = add(1, e);
+    const r = div(1, onePlusE);
+    // zl - Z0_LO first: a GPU compiler may fold (zh - Z0_HI) - Z0_LO into zh - (Z0_HI + Z0_LO).
+    const t = add(sub(zh, Z0_HI), sub(zl, Z0_LO));
+    const q = expm1(select(lt(zh, 0), t, 0));
+    // Away from the root (z < -2), 1 + zh is exact and N rounds once.
+    const n = select(
+      lt(zh, -2),
+      add(add(1, zh), add(e, zl)),
+      add(t, add(mul(E0_HI, q), mul(E0_LO, q))),
+    );
+    // (1 + e)^2 as 1 + e (2 + e): one rounding instead of two, relative to the result.
+    const left = div(mul(e, n), add(1, mul(e, add(2, e))));
+    const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
+    const { m, k } = expParts(zh, zl);
+    const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same
+    const tail = gradTimes(g, mul(add(1, zc), m), k);
+    const d = mul(g, select(lt(zh, 0), left, right));
+    // At -Inf the derivative's limit is 0, selected (a GPU compiler may fold g * 0 to 0 anyway).
+    return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d));
+  },
+};
+
 export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpec> = {
   hardSwish: {
     params: [],
@@ -62,59 +106,9 @@ export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpe
     backward: (x, g) =>
       select(lt(x, -3), 0, select(gt(x, 3), g, mul(g, div(add(mul(2, x), 3), 6)))),
   },
-  silu: {
-    // ONNX's Swish alpha, here beta (Keras's swish and PyTorch's SiLU are beta = 1).
-    params: [{ name: "beta", default: 1 }],
-    validate: ([beta]) => (beta! > 0 ? null : `silu beta must be positive, got ${beta}`),
-    formula: "x * sigmoid(beta * x)",
-    derivative: "g * s * (1 + z * (1 - s)), z = beta * x, s = sigmoid(z)",
-    // z = zh + zl exactly (sigmoid(z) for z << 0 is e^z, whose relative error is z's absolute
-    // error); sigmoid(zh) is corrected by zl sigmoid'(zh). For zh < -30, x sigmoid(z) is x e^z
-    // to 1e-12, formed as x m 2^k and rounded once: a subnormal sigmoid times x would keep only
-    // its few bits (x = -100 would be 40 ULP off).
-    forward: (x, p) => {
-      const [zh, zl] = twoProduct(first(p), x);
-      const e = exp(neg(abs(zh)));
-      const r = div(1, add(1, e));
-      const negative = lt(zh, 0);
-      const s = select(negative, mul(e, r), r);
-      const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
-      const near = mul(x, add(s, mul(zl, mul(s, rest))));
-      const { m, k } = expParts(zh, zl);
-      const tail = gradTimes(x, m, k);
-      return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near));
-    },
-    backwardFrom: "x",
-    // For z < 0 the bracket is N / (1 + e^z) with N = 1 + z + e^z, which vanishes at z0: with
-    // t = z - z0 (exact near z0), N = t + e^z0 expm1(t), two terms of one sign, so the root
-    // does not cancel. For z >= 0, s = r and 1 - s = e r. Below -30 the derivative is
-    // e^z (1 + z), scaled as in forward and rounded once after g.
-    backward: (x, g, p) => {
-      const [zh, zl] = twoProduct(first(p), x);
-      const e0 = exp(neg(abs(zh)));
-      const e = add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|, zl included
-      const onePlusE = add(1, e);
-      const r = div(1, onePlusE);
-      // zl - Z0_LO first: a GPU compiler may fold (zh - Z0_HI) - Z0_LO into zh - (Z0_HI + Z0_LO).
-      const t = add(sub(zh, Z0_HI), sub(zl, Z0_LO));
-      const q = expm1(select(lt(zh, 0), t, 0));
-      // Away from the root (z < -2), 1 + zh is exact and N rounds once.
-      const n = select(
-        lt(zh, -2),
-        add(add(1, zh), add(e, zl)),
-        add(t, add(mul(E0_HI, q), mul(E0_LO, q))),
-      );
-      // (1 + e)^2 as 1 + e (2 + e): one rounding instead of two, relative to the result.
-      const left = div(mul(e, n), add(1, mul(e, add(2, e))));
-      const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
-      const { m, k } = expParts(zh, zl);
-      const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same
-      const tail = gradTimes(g, mul(add(1, zc), m), k);
-      const d = mul(g, select(lt(zh, 0), left, right));
-      // At -Inf the derivative's limit is 0, selected (a GPU compiler may fold g * 0 to 0 anyway).
-      return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d));
-    },
-  },
+  silu,
+  // An alias: the same definition (Keras's and ONNX's name), so every backend and the CLI list it.
+  swish: silu,
   tanhShrink: {
     params: [],
     formula: "x - tanh(x)",
@@ -140,6 +134,39 @@ export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpe
       // g x P x for |x| < 1: no factor underflows before g has been applied.
       const small = mul(mul(mul(g, x), horner(z, TANH_SQUARE_POLY)), x);
       return select(lt(abs(x), 1), small, mul(g, mul(th, th)));
+    },
+  },
+  gelu: {
+    params: [],
+    formula: "x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2))",
+    derivative: "g * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)",
+    // erfc(-x/sqrt 2), not 1 + erf(x/sqrt 2), which cancels for x << 0; x * (0.5 erfc) so that
+    // 2x cannot overflow. Below -3, -phi(x) S(1/x^2) with phi = m 2^k rounded once: erfc's
+    // tail is subnormal from x = -13 on, and x times it would keep only its few bits.
+    forward: (x) => {
+      const near = mul(x, mul(0.5, twicePhi(x)));
+      const { m, k } = gaussParts(x);
+      const tail = scale2(mul(m, mul(-INV_SQRT_2PI, millsS(div(1, mul(x, x))))), k);
+      return select(lt(x, -3), tail, near);
+    },
+    backwardFrom: "x",
+    // Phi(x) + x phi(x) cancels around its root x0 = -0.7518 (its terms are 1.9 times the sum at
+    // -3 and at 0): on [-3, 0) it is e^(-x^2/2) t P(t), t = x - x0 (exact near x0); below -3,
+    // phi(x) (x - S/x). Both are scaled as m 2^k and rounded once after g. x phi(x) uses x
+    // clamped to [-20, 20], where phi is already 0, so Inf * 0 is avoided.
+    backward: (x, g) => {
+      const { m, k } = gaussParts(x);
+      const phi = scale2(mul(m, INV_SQRT_2PI), k);
+      const direct = add(mul(0.5, twicePhi(x)), mul(clampTo(x, -20, 20), phi));
+      // t P(t) as th P - GELU_X0_LO P, th = x - GELU_X0_HI exact near x0: a GPU compiler may
+      // fold (x - GELU_X0_HI) - GELU_X0_LO into x - (GELU_X0_HI + GELU_X0_LO) (see silu).
+      const th = sub(x, GELU_X0_HI);
+      const p = horner(th, GELU_ROOT_POLY);
+      const root = sub(mul(th, p), mul(GELU_X0_LO, p));
+      const xc = select(lt(x, -300), -300, x); // past -300 the result is 0 all the same
+      const tail = mul(INV_SQRT_2PI, sub(xc, div(millsS(div(1, mul(xc, xc))), xc)));
+      const scaled = gradTimes(g, mul(m, select(lt(x, -3), tail, root)), k);
+      return select(eq(x, -Infinity), 0, select(lt(x, 0), scaled, mul(g, direct)));
     },
   },
 };
