@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Polynomial fits used by src/ops/activations/from-input.ts, with their float32 errors.
+"""Polynomial fits used by src/ops/activations/from-input.ts and gaussian.ts, with their float32
+errors.
 
     python3 scripts/fit-activations.py      (needs mpmath and numpy)
 
@@ -55,6 +56,73 @@ def check(f, coefficients, lo=0.0, hi=1.0, n=20000):
     return worst / 2**-24  # in units of 2^-24 relative (about an ULP)
 
 
+def fit_sequential(f, degree, lo, hi, nodes=300, rounds=30):
+    """Relative fit of f on [lo, hi], one coefficient at a time, lowest first: each is fitted
+    (reweighted least squares as in fit) with the ones below it already rounded to float32 and
+    fixed, so the higher ones absorb that rounding. The gelu fits below come from this."""
+    ts = [lo + (hi - lo) * (mp.cos(mp.pi * (k + mp.mpf(1) / 2) / nodes) + 1) / 2 for k in range(nodes)]
+    fs = [f(t) for t in ts]
+    a = np.array([[float(t**j / ft) for j in range(degree + 1)] for t, ft in zip(ts, fs)])
+    fixed = []
+    for j in range(degree + 1):
+        rhs = 1 - a[:, :j] @ np.array(fixed) if j else np.ones(nodes)
+        w = np.ones(nodes)
+        for _ in range(rounds):
+            c, *_ = np.linalg.lstsq(a[:, j:] * w[:, None], rhs * w, rcond=None)
+            err = np.abs(a[:, j:] @ c - rhs)
+            w = w * (err + 1e-30) ** 0.5
+            w /= w.sum() / nodes
+        fixed.append(float(np.float32(c[0])))
+    return fixed
+
+
+def gauss_phi(x):  # the standard normal density
+    return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
+
+
+def gauss_cdf(x):  # Phi(x)
+    return mp.erfc(-x / mp.sqrt(2)) / 2
+
+
+def gelu_derivative(x):  # Phi(x) + x phi(x)
+    return gauss_cdf(x) + x * gauss_phi(x)
+
+
+GELU_X0 = mp.findroot(gelu_derivative, -0.75)  # -0.7517915246935644...
+
+
+def gelu_root_ratio(t):
+    """P(t) = h(x0 + t) / t / sqrt(2 pi), h = Phi/phi + x, so that gelu'(x) = e^(-x^2/2) t P(t),
+    t = x - x0 (GELU_ROOT_POLY, fitted on x in [-3, 0]); P(0) = h'(x0) / sqrt(2 pi) = (2 - x0^2) /
+    sqrt(2 pi), since Phi/phi = -x0 at the root."""
+    if t == 0:
+        return (2 - GELU_X0**2) / mp.sqrt(2 * mp.pi)
+    x = GELU_X0 + t
+    return (gauss_cdf(x) / gauss_phi(x) + x) / t / mp.sqrt(2 * mp.pi)
+
+
+def mills_s(w):
+    """S(w) = -x Phi(x) / phi(x), x = -1/sqrt(w) (millsS, fitted on x <= -3: w in [0, 1/9]);
+    S(0) = 1, the limit, which fit_sequential's first coefficient keeps."""
+    if w == 0:
+        return mp.mpf(1)
+    u = 1 / mp.sqrt(w)
+    return u * gauss_cdf(-u) / gauss_phi(u)
+
+
 for name, f, degree in [("TANH_SHRINK_POLY", tanh_shrink_ratio, 8), ("TANH_SQUARE_POLY", tanh_square_ratio, 8)]:
     c = fit(f, degree)
     print(f"const {name} = {c};  // float32 Horner error {check(f, c):.2f} x 2^-24")
+
+
+# gaussian.ts: the root of gelu's derivative as float32 hi + lo, and its two fits. Their errors
+# print relative to 2^-24; P lies in [0.48, 0.67] and S in [0.9, 1], so in ULPs of the result
+# they are about 0.7 and 0.6.
+x0_hi = float(np.float32(float(GELU_X0)))
+x0_lo = float(np.float32(float(GELU_X0 - x0_hi)))
+print(f"GELU_X0_HI = {x0_hi}; GELU_X0_LO = {x0_lo}")
+lo, hi = -3 - float(GELU_X0), -float(GELU_X0)
+c = fit_sequential(gelu_root_ratio, 12, lo, hi)
+print(f"GELU_ROOT_POLY = {c};  // float32 Horner error {check(gelu_root_ratio, c, lo, hi):.2f} x 2^-24")
+c = fit_sequential(mills_s, 9, 0, 1 / 9)
+print(f"millsS = {c};  // float32 Horner error {check(mills_s, c, 0, 1 / 9):.2f} x 2^-24")
