@@ -3,7 +3,7 @@
 // (src/ops/libm-erfc.ts) run through the JS renderer in float32 mode against the correctly rounded
 // float32 erfc (the float64 one rounded once, which the first test shows to be exact), by ULP
 // distance on the bit patterns; then the Wasm SIMD kernel against that JS float32 program, bit
-// for bit.
+// for bit. Also the float64 erfc of the test oracle, against the same mpmath values.
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { compileJs } from "../src/backends/cpu/js-renderer.js";
 import { compileWasmKernel, PARAM_SLOTS, SCRATCH_BYTES } from "../src/backends/cpu/wasm/kernel.js";
 import { erfc, input, topologicalOrder, type Kernel } from "../src/ops/ir.js";
 import { expandKernel } from "../src/ops/libm.js";
+import { erfc as oracleErfc } from "./reference/oracles-extra.js";
 
 const KERNEL: Kernel = { id: "erfc.test", inputs: ["x"], paramCount: 0, body: erfc(input("x")) };
 const EXPANDED = expandKernel(KERNEL);
@@ -104,6 +105,35 @@ describe("erfc64 (the js backend's float64 erfc)", () => {
     assert.ok(Object.is(erfc64(Infinity), 0) && Object.is(erfc64(28), 0));
     assert.equal(erfc64(0), 1);
     assert.equal(erfc64(-0), 1);
+  });
+});
+
+describe("erfc of the test oracle (test/reference/oracles-extra.ts, behind gelu's oracle)", () => {
+  const { points } = JSON.parse(
+    readFileSync(new URL("fixtures/erfc.json", import.meta.url), "utf8"),
+  ) as { points: [string, string][] };
+
+  // Not a few double ULPs: its series cancels up to 8 bits below x = 2 (1,026 ULPs measured near
+  // 1.9), e^(-x^2) carries x^2's rounding (461 ULPs at 26), and it returns 0 past 27, where
+  // erfc is a subnormal double. Relative 2^-40 is 2^-16 of a float32 ULP, which is what it is for.
+  it("is within 2^-40 relative of mpmath at every fixture point (2^-1022 absolute below that)", (t) => {
+    let worst = 0;
+    let at = 0;
+    for (const [xText, wantText] of points) {
+      const x = Number(xText);
+      const want = Number(wantText);
+      const got = oracleErfc(x);
+      const bound = Math.max(Math.abs(want) * 2 ** -40, 2 ** -1022);
+      assert.ok(
+        Math.abs(got - want) <= bound,
+        `oracle erfc(${xText}) = ${got}, mpmath ${wantText}`,
+      );
+      const error = Math.abs(want) >= 2 ** -1022 ? Math.abs(got - want) / Math.abs(want) : 0;
+      if (error > worst) [worst, at] = [error, x];
+    }
+    t.diagnostic(`worst relative error 2^${Math.log2(worst).toFixed(1)} at x = ${at}`);
+    assert.ok(Number.isNaN(oracleErfc(NaN)) && oracleErfc(-Infinity) === 2);
+    assert.equal(oracleErfc(Infinity), 0);
   });
 });
 

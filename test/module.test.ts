@@ -98,10 +98,10 @@ for (const backend of BACKENDS_UNDER_TEST) {
 
     describe("errors", () => {
       it("names the allowed values for bad constructor arguments", () => {
-        assert.throws(() => new Activation("gelu" as never), {
+        assert.throws(() => new Activation("prelu" as never), {
           name: "ModuleError",
           message:
-            /unknown activation "gelu"; allowed: sigmoid, tanh, relu, leakyRelu, elu, softPlus, clip/,
+            /unknown activation "prelu"; allowed: sigmoid, tanh, relu, leakyRelu, elu, softPlus, clip/,
         });
         assert.throws(
           () => new Activation("clip", { args: [1] }),
@@ -197,6 +197,8 @@ for (const backend of BACKENDS_UNDER_TEST) {
         for (const [name, args] of [
           ["hardSwish", []],
           ["threshold", [0.1, 20]],
+          ["gelu", []],
+          ["swish", []],
         ] as const) {
           assert.throws(() => new Activation(name, { args: [...args], inplace: true }), {
             name: "ModuleError",
@@ -236,6 +238,18 @@ for (const backend of BACKENDS_UNDER_TEST) {
         const x = f32([20, 0, 5, -1]);
         assert.deepEqual(await values(rebuilt.forward(x)), [20, 20, 5, -1]);
         assert.deepEqual(await values(rebuilt.backward(f32([3, 3, 3, 3]))!), [3, 0, 3, 3]);
+      });
+
+      it("keep an alias's name through a blueprint (swish stays swish)", async () => {
+        const act = new Activation("swish", { args: [0.7] });
+        const blueprint = JSON.parse(JSON.stringify(act.getBlueprint()));
+        assert.equal(blueprint.scheme.activation, "swish");
+        const rebuilt = Blueprint.build(blueprint) as Activation;
+        assert.deepEqual(rebuilt.getBlueprint(), act.getBlueprint());
+        assert.equal(rebuilt.backwardFrom, "x");
+        const silu = new Activation("silu", { args: [0.7] });
+        const x = [-3, -1, 0, 2];
+        assert.deepEqual(await values(rebuilt.forward(f32(x))), await values(silu.forward(f32(x))));
       });
     });
 
