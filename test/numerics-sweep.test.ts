@@ -178,6 +178,10 @@ for (const backend of BACKENDS_UNDER_TEST) {
           return { lo: -10, hi: 10, kinks: [] };
         case "tanhShrink":
           return { lo: -6, hi: 6, kinks: [] };
+        case "geluTanh":
+          return { lo: -10, hi: 10, kinks: [] };
+        case "mish":
+          return { lo: -20, hi: 20, kinks: [] };
       }
     }
 

@@ -155,3 +155,56 @@ export function geluGrad(g: number, { x }: At): number {
   const phi = Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
   return g * (0.5 * erfc(-x / Math.SQRT2) + x * phi);
 }
+
+/**
+ * PyTorch's GELU(approximate='tanh'): 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3),
+ * with 1 + tanh(u) = 2 / (1 + e^(-2u)) (= 2 e^(2u) / (1 + e^(2u)) for u < 0, where 1 + tanh
+ * would cancel). float64 x^3 cannot overflow for float32 x.
+ */
+const GELU_TANH_C = Math.sqrt(2 / Math.PI);
+const geluTanhU = (x: number): number => GELU_TANH_C * (x + 0.044715 * x * x * x);
+/** 0.5 (1 + tanh u) = sigmoid(2u). */
+function halfOnePlusTanh(u: number): number {
+  if (u >= 0) return 1 / (1 + Math.exp(-2 * u));
+  const e = Math.exp(2 * u);
+  return e / (1 + e);
+}
+export const geluTanh = (x: number): number =>
+  x === -Infinity ? 0 : x === Infinity ? x : x * halfOnePlusTanh(geluTanhU(x));
+/**
+ * d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) u', u' = sqrt(2/pi) (1 + 3 0.044715 x^2), with
+ * 1 - tanh^2 u = 4 s (1 - s), s = 0.5 (1 + tanh u), 1 - s = sigmoid(-2u). float64 cancels at most
+ * a few bits near the root (-0.7525), harmless at float32 precision.
+ */
+export function geluTanhGrad(g: number, { x }: At): number {
+  if (x === -Infinity) return 0;
+  if (x === Infinity) return g;
+  const u = geluTanhU(x);
+  if (u < -350) {
+    // e^(2u) underflows float64 while g (up to Inf) times it need not: in logs, the derivative
+    // is e^(2u) (1 + 2 x u') to far better than float32 precision.
+    const h = 1 + 2 * x * GELU_TANH_C * (1 + 3 * 0.044715 * x * x);
+    return (
+      Math.sign(g) * Math.sign(h) * Math.exp(Math.log(Math.abs(g)) + 2 * u + Math.log(Math.abs(h)))
+    );
+  }
+  const s = halfOnePlusTanh(u);
+  const r = halfOnePlusTanh(-u);
+  const du = GELU_TANH_C * (1 + 3 * 0.044715 * x * x);
+  return g * (s + 2 * x * s * r * du);
+}
+
+/** x tanh(softplus(x)), softplus = log1p(e^x) (Inf for x > 709, where tanh is 1). */
+export const mish = (x: number): number =>
+  x === -Infinity ? 0 : x * Math.tanh(Math.log1p(Math.exp(x)));
+/** d/dx = tanh(sp) + x sigmoid(x) sech^2(sp), sech^2 as 1 / cosh^2 (1 - tanh^2 cancels). */
+export function mishGrad(g: number, { x }: At): number {
+  if (x === -Infinity) return 0;
+  if (x === Infinity) return g;
+  if (x < -700) {
+    // e^x underflows float64 here while g times it need not: the derivative is e^x (1 + x).
+    return -Math.sign(g) * Math.exp(Math.log(Math.abs(g)) + x + Math.log(-(1 + x)));
+  }
+  const sp = Math.log1p(Math.exp(x));
+  return g * (Math.tanh(sp) + (x * sigmoid(x)) / Math.cosh(sp) ** 2);
+}

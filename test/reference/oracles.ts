@@ -43,6 +43,8 @@ export const DEFAULT_ARGS: Record<ActName, readonly number[]> = {
   swish: [1],
   gelu: [],
   tanhShrink: [],
+  geluTanh: [],
+  mish: [],
 };
 
 /** The library uses the parameters as float32 values, so the oracles do the same. */
@@ -145,6 +147,10 @@ export function forward(name: ActName, x: number, args: readonly number[] = []):
       return extra.gelu(x);
     case "tanhShrink":
       return extra.tanhShrink(x);
+    case "geluTanh":
+      return extra.geluTanh(x);
+    case "mish":
+      return extra.mish(x);
   }
 }
 
@@ -201,6 +207,10 @@ export function backward(name: ActName, g: number, at: At, args: readonly number
       return extra.geluGrad(g, at);
     case "tanhShrink":
       return extra.tanhShrinkGrad(g, at);
+    case "geluTanh":
+      return extra.geluTanhGrad(g, at);
+    case "mish":
+      return extra.mishGrad(g, at);
   }
 }
 

@@ -14,9 +14,18 @@ import {
   millsS,
   twicePhi,
 } from "./gaussian.js";
+import { geluTanh, mish } from "./self-gated.js";
 import { first, type ActivationSpec } from "./spec.js";
 
-export const FROM_INPUT_NAMES = ["hardSwish", "silu", "swish", "tanhShrink", "gelu"] as const;
+export const FROM_INPUT_NAMES = [
+  "hardSwish",
+  "silu",
+  "swish",
+  "tanhShrink",
+  "gelu",
+  "geluTanh",
+  "mish",
+] as const;
 
 // Fits in z = x^2 on [0, 1], from scripts/fit-activations.py (float32 Horner error ~2^-23).
 /** (x - tanh x) / x^3. */
@@ -169,4 +178,6 @@ export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpe
       return select(eq(x, -Infinity), 0, select(lt(x, 0), scaled, mul(g, direct)));
     },
   },
+  geluTanh,
+  mish,
 };

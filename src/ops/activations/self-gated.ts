@@ -1,0 +1,195 @@
+// geluTanh and mish: x times a smooth gate, with derivatives that are not functions of the
+// output (backward reads x). Both gates are written with e = e^-|z| as m 2^k (z exact, or x
+// itself), so nothing overflows, x e^z for z << 0 is rounded once, and the roots of the
+// derivatives are removed analytically: the numerator is t (...) + c expm1(t) (...), t = x - x0,
+// with both terms of t's sign, so nothing cancels anywhere (scripts/fit-activations.py prints
+// the constants).
+
+import {
+  abs,
+  add,
+  constant,
+  div,
+  eq,
+  exp,
+  expm1,
+  gt,
+  lt,
+  mul,
+  neg,
+  select,
+  sub,
+  type F,
+} from "../ir.js";
+import { horner } from "../libm-common.js";
+import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
+import type { ActivationSpec } from "./spec.js";
+
+/** a + b = s + err exactly (Knuth), for variables only (a GPU compiler may fold constants). */
+function twoSum(a: F, b: F): [F, F] {
+  const s = add(a, b);
+  const bb = sub(s, a);
+  return [s, add(sub(a, sub(s, bb)), sub(b, bb))];
+}
+
+/** 2 sqrt(2/pi) and 2 sqrt(2/pi) 0.044715 (PyTorch's constants), as hi + lo float32 pairs. */
+const A_HI = 1.5957691669464111;
+const A_LO = -4.534068054340423e-8;
+const B_HI = 0.07135481387376785;
+const B_LO = 2.3988324659995897e-9;
+const B3_HI = 0.21406444907188416;
+
+/**
+ * z = 2 sqrt(2/pi) (x + 0.044715 x^3) = a x + b x^3 as zh + zl for |x| <= 20: 1 + tanh(z/2) =
+ * 2 sigmoid(z), and sigmoid(z) for z << 0 is e^z, whose relative error is z's absolute error
+ * (float32 z would cost |z| ULPs, 30 at x = -6). a x and b x^3 are carried as exact products.
+ */
+function geluTanhZ(x: F): [F, F, F, F] {
+  const [p, pl] = twoProduct(x, constant(A_HI));
+  const [sh, sl] = twoProduct(x, x);
+  const [q, ql] = twoProduct(sh, constant(B_HI));
+  const [r, rl] = twoProduct(q, x);
+  const low = add(
+    add(pl, mul(x, A_LO)),
+    add(rl, mul(x, add(ql, add(mul(sl, B_HI), mul(sh, B_LO))))),
+  );
+  const [zh, zs] = twoSum(p, r);
+  return [zh, add(zs, low), r, rl];
+}
+
+/** geluTanh' = e^z N / (1 + e^z)^2 with N = 1 + e^z + x z', which is 0 at X0 = X0_HI + X0_LO. */
+const GT_X0_HI = -0.7524614334106445;
+const GT_X0_LO = 1.1339627903339533e-8;
+/** e^z(X0) = GT_E0_HI + GT_E0_LO. */
+const GT_E0_HI = 0.29195520281791687;
+const GT_E0_LO = 9.0968503840827e-9;
+const GT_X0_SQUARE = Math.fround(GT_X0_HI * GT_X0_HI);
+
+/** x beyond this is clamped: z is then past +-600, where every result is its limit. */
+const GT_CLAMP = 20;
+/** Below this N has no cancellation left: N from exact pieces (the root fit is not needed). */
+const GT_FAR = -1.2;
+const clampAbs = (x: F, c: number): F => select(lt(x, -c), -c, select(gt(x, c), c, x));
+
+/** e^-|z| = m 2^k, e = the float32 value of it, for z = geluTanhZ(x clamped). */
+function geluTanhGate(x: F) {
+  const xc = clampAbs(x, GT_CLAMP);
+  const [zh, zl, r, rl] = geluTanhZ(xc);
+  const negative = lt(zh, 0);
+  const { m, k } = expParts(select(negative, zh, neg(zh)), select(negative, zl, neg(zl)));
+  return { xc, m, k, e: scale2(m, k), zh, zl, r, rl };
+}
+
+export const geluTanh: ActivationSpec = {
+  params: [],
+  formula: "0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))",
+  derivative: "g * s * (1 + x * z' * (1 - s)), s = sigmoid(z), z = 2 sqrt(2/pi) (x + 0.044715 x^3)",
+  // 0.5 (1 + tanh(z/2)) = sigmoid(z): no 1 + tanh to cancel for x << 0, no x^3 to overflow (z
+  // from x clamped to +-20). For x < 0, x e^z / (1 + e^z) with e^z = m 2^k rounded once after x.
+  forward: (x) => {
+    const { m, k, e } = geluTanhGate(x);
+    const tail = gradTimes(x, div(m, add(1, e)), k);
+    return select(eq(x, -Infinity), 0, select(lt(x, 0), tail, div(x, add(1, e))));
+  },
+  backwardFrom: "x",
+  // For x < 0, N = 1 + e^z + x z' cancels at X0 = -0.7525. With t = x - X0 and Q = x^2 + x X0 +
+  // X0^2, z - z(X0) = t (a + b Q) and x z' - X0 z'(X0) = t (a + 3 b Q), so N = e^z(X0)
+  // expm1(t (a + b Q)) + t (a + 3 b Q): two terms of t's sign. t = th - X0_LO, th = x - X0_HI
+  // exact near X0, and the products with t are formed as th c - X0_LO c (a GPU compiler may
+  // fold (x - X0_HI) - X0_LO, see silu). e^z N / (1 + e^z)^2 is scaled as m 2^k and rounded once
+  // after g. For x >= 0 every term is positive: (1 + x z' e / (1 + e)) / (1 + e), e = e^-z.
+  backward: (x, g) => {
+    const { xc, m, k, e, zh, zl, r, rl } = geluTanhGate(x);
+    const th = sub(xc, GT_X0_HI);
+    const bigQ = add(mul(xc, add(xc, GT_X0_HI)), GT_X0_SQUARE);
+    const c1 = add(A_HI, mul(B_HI, bigQ));
+    const c3 = add(A_HI, mul(B3_HI, bigQ));
+    const w = sub(mul(th, c1), mul(GT_X0_LO, c1));
+    const em = expm1(w);
+    const nRoot = add(
+      add(mul(GT_E0_HI, em), mul(GT_E0_LO, em)),
+      sub(mul(th, c3), mul(GT_X0_LO, c3)),
+    );
+    // Below -1.2, N = 1 + e + z + 2 b x^3 = nh + nl exactly to far below an ULP (twoSum), and
+    // e^z N / (1 + e^z)^2 = m 2^k (nh + (nl + nh zl - (nh + nl) c)), m = e^zh / 2^k, c = e (2 +
+    // e) / (1 + e)^2 < 0.2, whose rounding is damped: two roundings after exp's, one after g.
+    const [s1, s1l] = twoSum(zh, mul(2, r));
+    const [nh, s2l] = twoSum(s1, constant(1));
+    const nl = add(add(s1l, s2l), add(e, add(zl, mul(2, rl))));
+    const c = div(mul(e, add(2, e)), add(1, mul(e, add(2, e))));
+    const { m: mz } = expParts(select(lt(zh, 0), zh, 0));
+    const far = mul(mz, add(nh, add(nl, sub(mul(nh, zl), mul(add(nh, nl), c)))));
+    const onePlusE2 = add(1, mul(e, add(2, e))); // (1 + e)^2, rounded once
+    const near = div(mul(m, nRoot), onePlusE2);
+    const left = gradTimes(g, select(lt(x, GT_FAR), far, near), k);
+    const xzp = mul(xc, add(A_HI, mul(B3_HI, mul(xc, xc))));
+    const onePlusE = add(1, e);
+    const right = mul(g, div(add(1, div(mul(xzp, e), onePlusE)), onePlusE));
+    return select(eq(x, -Infinity), 0, select(lt(x, 0), left, right));
+  },
+};
+
+/**
+ * mish' = tanh(sp) + x sech^2(sp) sigmoid(x), sp = softplus(x); with u = e^x and w = 1 + u it is
+ * 4 u w G / (w^2 + 1)^2, G = x + (w^2 + w + 1 + 1/w) / 4, which is 0 at X0 = X0_HI + X0_LO.
+ */
+const MISH_X0_HI = -1.1924312114715576;
+const MISH_X0_LO = -3.0439375464652585e-9;
+/** mish'(x) / (x - X0) on [-2, 0] as a polynomial in th = x - X0_HI (scripts/fit-activations.py). */
+const MISH_ROOT_POLY = [
+  0.2669479250907898, 0.2047312706708908, 0.041907258331775665, -0.020271839573979378,
+  -0.015816133469343185, -0.0033634041901677847, 0.0010750449728220701, 0.0010066557442769408,
+  0.0002801056543830782, -7.613543857587501e-5, -6.874775135656819e-5, 7.361375992331887e-6,
+];
+
+export const mish: ActivationSpec = {
+  params: [],
+  formula: "x * tanh(softplus(x)) = x * tanh(log(1 + exp(x)))",
+  derivative: "g * (tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)), sp = softplus(x)",
+  // tanh(log(1 + u)) = u (u + 2) / (u (u + 2) + 2), u = e^x: for x < 0, with u = m 2^k, x m (u + 2)
+  // / (u (u + 2) + 2) scaled by 2^k once (x e^x is subnormal below -87). For x >= 0, with
+  // v = e^-x <= 1, the same ratio is (1 + 2v) / (1 + 2v (1 + v)): nothing overflows.
+  forward: (x) => {
+    const { m, k } = expParts(x);
+    const u = scale2(m, k);
+    // (u + 2) / (u (u + 2) + 2) = 1 - u (u + 1) / (...): the part that rounds is damped by u.
+    const ratio = sub(1, div(mul(u, add(u, 1)), add(mul(u, add(u, 2)), 2)));
+    const tail = gradTimes(x, mul(m, ratio), k);
+    const v = exp(neg(abs(x)));
+    const twoV = mul(2, v);
+    const pos = div(mul(x, add(1, twoV)), add(1, mul(twoV, add(1, v))));
+    return select(eq(x, -Infinity), 0, select(lt(x, 0), tail, pos));
+  },
+  backwardFrom: "x",
+  // On [-2, 0), mish' = t P(th), t = th - X0_LO, th = x - X0_HI (exact near X0), P a fit
+  // (scripts/fit-activations.py) formed as th P - X0_LO P: the root is factored out and no
+  // exp rounds (u, w, G and h^2 as separate roundings cost 6 ULP). Below -2 (x clamped to
+  // -200, past which it is 0), 4 u w G / (w^2 + 1)^2 is scaled as m 2^k and rounded once
+  // after g. For x >= 0, with v = e^-x and D = 1 + 2v (1 + v): ((1 + 2v) + 4 x v^2 (1 + v) /
+  // D) / D, all positive (x clamped to 40, past which it is 1).
+  backward: (x, g) => {
+    const xn = select(lt(x, -200), -200, x);
+    const { m, k } = expParts(xn);
+    const u = scale2(m, k);
+    const w = add(1, u);
+    const th = sub(xn, MISH_X0_HI);
+    // 4 u w G / (w^2 + 1)^2 = u w G / h^2, h = 1 + u (1 + u/2).
+    const h = add(1, mul(u, add(1, mul(0.5, u))));
+    // Below -2 (u < 0.14): G = (x + 1) + u (2 + u + u/w) / 4 (x + 1 exact, no cancellation), and
+    // w / h^2 = 1 - u ((1 + u)^2 + u^3/4) / h^2, whose rounded part is damped by u.
+    const gFar = add(add(xn, 1), mul(mul(0.25, u), add(add(2, u), div(u, w))));
+    const uu = mul(u, u);
+    const ratio = sub(1, div(mul(u, add(mul(w, w), mul(0.25, mul(uu, u)))), mul(h, h)));
+    const far = mul(m, mul(ratio, gFar));
+    const p = horner(th, MISH_ROOT_POLY);
+    const root = mul(g, sub(mul(th, p), mul(MISH_X0_LO, p)));
+    const left = select(lt(x, -2), gradTimes(g, far, k), root);
+    const xp = select(gt(x, 40), 40, x);
+    const v = exp(neg(abs(xp)));
+    const twoV = mul(2, v);
+    const dd = add(1, mul(twoV, add(1, v)));
+    const extra = div(mul(mul(4, xp), mul(mul(v, v), add(1, v))), dd);
+    const right = mul(g, div(add(add(1, twoV), extra), dd));
+    return select(eq(x, -Infinity), 0, select(lt(x, 0), left, right));
+  },
+};
