@@ -126,3 +126,21 @@ c = fit_sequential(gelu_root_ratio, 12, lo, hi)
 print(f"GELU_ROOT_POLY = {c};  // float32 Horner error {check(gelu_root_ratio, c, lo, hi):.2f} x 2^-24")
 c = fit_sequential(mills_s, 9, 0, 1 / 9)
 print(f"millsS = {c};  // float32 Horner error {check(mills_s, c, 0, 1 / 9):.2f} x 2^-24")
+
+
+# self-gated.ts: mish' = t P(th) on [-2, 0), t = x - x0, th = x - MISH_X0_HI.
+def mish_derivative(x):  # tanh(sp) + x sigmoid(x) sech^2(sp), sp = softplus(x)
+    th = mp.tanh(mp.log1p(mp.exp(x)))
+    return th + x * (1 - th * th) / (1 + mp.exp(-x))
+
+
+MISH_X0 = mp.findroot(mish_derivative, -1.19)  # -1.1924312145154952...
+
+
+def mish_root_ratio(t):
+    return mp.diff(mish_derivative, MISH_X0) if t == 0 else mish_derivative(MISH_X0 + t) / t
+
+
+lo, hi = -2 - float(MISH_X0), -float(MISH_X0)
+c = fit_sequential(mish_root_ratio, 11, lo, hi)
+print(f"MISH_ROOT_POLY = {c};  // float32 Horner error {check(mish_root_ratio, c, lo, hi):.2f} x 2^-24")
