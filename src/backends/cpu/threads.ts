@@ -2,13 +2,17 @@
 // calling thread blocks in Atomics.wait until the workers are done, which a browser's main thread
 // may not do. Workers start on first use and are unref'd, so they never keep a process alive.
 //
-// Each worker owns a control block (threads-protocol.ts) in one SharedArrayBuffer: the main thread writes a job and
-// bumps SEQ; the worker runs it and copies SEQ to DONE. Compiled kernels reach workers by
-// postMessage, once per worker, before the first job that names them.
+// A job is posted in one shared block (threads-protocol.ts) and cut into chunks, several per
+// thread, that the calling thread and the workers take one at a time until none is left. A worker
+// that the system does not schedule (the other core busy with another process) then costs the job
+// nothing but the chunk it may hold, where a fixed split would wait for its whole share. Every
+// element is computed by the same kernel whoever takes its chunk, so results are bit-identical
+// whatever the thread count. Compiled kernels reach workers by postMessage, once per worker,
+// before the first job that names them.
 
 import { BackendError } from "../../core/errors.js";
 import { importNode, isNode } from "../../core/node-import.js";
-import { CONTROL } from "./threads-protocol.js";
+import { CHUNK_BITS, JOB } from "./threads-protocol.js";
 import type { WasmKernelExports } from "./wasm/kernel.js";
 import { WORKER_SOURCE } from "./worker-source.js";
 
@@ -19,7 +23,7 @@ export interface ThreadJob {
   readonly out: number;
   readonly in0: number;
   readonly in1: number;
-  /** contiguous: [begin, end) of elements; strided: start, step and [k0, k1). */
+  /** contiguous: the first element; strided: start and step, over k in [0, count). */
   readonly start: number;
   readonly step: number;
   readonly count: number;
@@ -28,8 +32,6 @@ export interface ThreadJob {
 
 interface WorkerHandle {
   readonly worker: NodeWorker;
-  readonly control: Int32Array;
-  readonly params: Float32Array;
   readonly kernels: Set<number>;
   readonly scratch: number;
 }
@@ -45,13 +47,22 @@ type WorkerConstructor = new (
   options: { eval: true; workerData: unknown },
 ) => NodeWorker;
 
-/** A worker that has not taken its job by then is presumed gone; the main thread takes it back. */
-const CLAIM_TIMEOUT_MS = 5000;
-/** A worker that took a job and has not finished it by then has died: fail rather than hang. */
+/** Chunks per thread: enough that a late or slow thread holds back little of the job. */
+const CHUNKS_PER_THREAD = 4;
+const MAX_CHUNKS = (1 << CHUNK_BITS) - 1;
+/** A chunk taken and not finished by then means a dead worker: fail rather than hang. */
 const JOB_TIMEOUT_MS = 120_000;
 
 export class ThreadPool {
-  private constructor(private readonly workers: readonly WorkerHandle[]) {}
+  private readonly params: Float32Array;
+  private tag = 0;
+
+  private constructor(
+    private readonly workers: readonly WorkerHandle[],
+    private readonly block: Int32Array,
+  ) {
+    this.params = new Float32Array(block.buffer, block.byteOffset, JOB.WORDS);
+  }
 
   /** Spawns `count` workers over `memory`, or returns null where threads are unavailable. */
   static async start(
@@ -62,18 +73,18 @@ export class ThreadPool {
     if (count < 1 || !isNode()) return null;
     if (!(memory.buffer instanceof SharedArrayBuffer)) return null;
     const { Worker } = await importNode<{ Worker: WorkerConstructor }>("worker_threads");
-    const shared = new SharedArrayBuffer(count * CONTROL.WORDS * 4);
-    const started = Array.from({ length: count }, async (_, i) => {
-      const control = new Int32Array(shared, i * CONTROL.WORDS * 4, CONTROL.WORDS);
-      const params = new Float32Array(shared, i * CONTROL.WORDS * 4, CONTROL.WORDS);
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, control } });
+    const block = new Int32Array(new SharedArrayBuffer(JOB.WORDS * 4));
+    const started = Array.from({ length: count }, async () => {
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, block } });
       // Use a worker only once it has said it is ready: a failed start then costs nothing.
       await new Promise((resolve, reject) => {
         worker.once("message", resolve);
         worker.once("error", reject);
       });
       worker.unref();
-      return { worker, control, params, kernels: new Set<number>(), scratch: scratch() };
+      const handle = { worker, kernels: new Set<number>(), scratch: scratch() };
+      worker.postMessage({ scratchArea: handle.scratch });
+      return handle;
     });
     let workers: WorkerHandle[];
     try {
@@ -83,7 +94,7 @@ export class ThreadPool {
       await Promise.allSettled(started.map(async (w) => (await w).worker.terminate()));
       return null;
     }
-    return new ThreadPool(workers);
+    return new ThreadPool(workers, block);
   }
 
   get size(): number {
@@ -97,91 +108,84 @@ export class ThreadPool {
   }
 
   /**
-   * Runs a job split in `size` parts of whole groups (`align` elements), the calling thread doing
-   * the first part with `local`, and returns when every part is done.
+   * Runs a job in chunks of whole groups (`align` elements), taken by the calling thread (with
+   * `local`) and the workers, and returns when every chunk is done.
    */
   run(job: ThreadJob, align: number, local: WasmKernelExports, localScratch: number): void {
-    const parts = this.size;
-    const per = Math.ceil(job.count / parts / align) * align;
-    const started: WorkerHandle[] = [];
-    this.workers.forEach((handle, w) => {
-      const k0 = Math.min(job.count, (w + 1) * per);
-      const k1 = Math.min(job.count, (w + 2) * per);
-      if (k0 >= k1) return;
+    const b = this.block;
+    const wanted = Math.min(MAX_CHUNKS, this.size * CHUNKS_PER_THREAD);
+    const chunk = Math.ceil(job.count / wanted / align) * align;
+    const chunks = Math.ceil(job.count / chunk);
+    for (const handle of this.workers) {
       if (!handle.kernels.has(job.kernel)) {
         handle.worker.postMessage({ kernel: job.kernel, module: job.module });
         handle.kernels.add(job.kernel);
       }
-      const c = handle.control;
-      c[CONTROL.KERNEL] = job.kernel;
-      c[CONTROL.STRIDED] = job.strided ? 1 : 0;
-      c[CONTROL.SCRATCH] = handle.scratch;
-      c[CONTROL.OUT] = job.out;
-      c[CONTROL.IN0] = job.in0;
-      c[CONTROL.IN1] = job.in1;
-      c.set(
-        job.strided ? [job.start, job.step, k0, k1] : [job.start + k0, job.start + k1],
-        CONTROL.RANGE,
-      );
-      handle.params.set(job.params, CONTROL.PARAMS);
-      Atomics.add(c, CONTROL.SEQ, 1);
-      Atomics.notify(c, CONTROL.SEQ);
-      started.push(handle);
-    });
-    const end = Math.min(job.count, per);
-    if (job.strided) {
-      local.strided(
-        localScratch,
-        job.out,
-        job.in0,
-        job.in1,
-        job.start,
-        job.step,
-        0,
-        end,
-        ...job.params,
-      );
-    } else {
-      local.contiguous(
-        localScratch,
-        job.out,
-        job.in0,
-        job.in1,
-        job.start,
-        job.start + end,
-        ...job.params,
-      );
     }
-    for (const handle of started) this.wait(handle, job, local, localScratch);
+    // The block is written while no chunk of the last job is left to take and every one taken
+    // is counted (run returned), so no thread reads it half-written and counts a chunk against it.
+    b[JOB.CHUNKS] = chunks;
+    b[JOB.KERNEL] = job.kernel;
+    b[JOB.STRIDED] = job.strided ? 1 : 0;
+    b[JOB.OUT] = job.out;
+    b[JOB.IN0] = job.in0;
+    b[JOB.IN1] = job.in1;
+    b[JOB.START] = job.start;
+    b[JOB.STEP] = job.step;
+    b[JOB.COUNT] = job.count;
+    b[JOB.CHUNK] = chunk;
+    this.params.set(job.params, JOB.PARAMS);
+    Atomics.store(b, JOB.FINISHED, 0);
+    this.tag = (this.tag + 1) & ((1 << (31 - CHUNK_BITS)) - 1);
+    Atomics.store(b, JOB.CLAIM, this.tag << CHUNK_BITS);
+    Atomics.add(b, JOB.SEQ, 1);
+    Atomics.notify(b, JOB.SEQ);
+    const p = job.params;
+    for (let i = this.claim(chunks); i >= 0; i = this.claim(chunks)) {
+      const k0 = i * chunk;
+      const k1 = Math.min(job.count, k0 + chunk);
+      if (job.strided) {
+        local.strided(localScratch, job.out, job.in0, job.in1, job.start, job.step, k0, k1, ...p);
+      } else {
+        local.contiguous(
+          localScratch,
+          job.out,
+          job.in0,
+          job.in1,
+          job.start + k0,
+          job.start + k1,
+          ...p,
+        );
+      }
+      Atomics.add(b, JOB.FINISHED, 1);
+    }
+    this.waitFinished(chunks);
   }
 
-  /** Blocks until the worker has done its part; takes the part back if the worker never took it. */
-  private wait(
-    handle: WorkerHandle,
-    job: ThreadJob,
-    local: WasmKernelExports,
-    scratch: number,
-  ): void {
-    const c = handle.control;
-    const seq = Atomics.load(c, CONTROL.SEQ);
-    const started = Date.now();
-    const deadline = started + CLAIM_TIMEOUT_MS;
-    while (Atomics.load(c, CONTROL.DONE) !== seq) {
-      if (Date.now() > started + JOB_TIMEOUT_MS) {
+  /** The next chunk of the current job, or -1 when all are taken. */
+  private claim(chunks: number): number {
+    const b = this.block;
+    for (;;) {
+      const word = Atomics.load(b, JOB.CLAIM);
+      const chunk = word & MAX_CHUNKS;
+      if (chunk >= chunks) return -1;
+      if (Atomics.compareExchange(b, JOB.CLAIM, word, word + 1) === word) return chunk;
+    }
+  }
+
+  /** Blocks until the chunks the workers took are done. */
+  private waitFinished(chunks: number): void {
+    const b = this.block;
+    const deadline = Date.now() + JOB_TIMEOUT_MS;
+    for (
+      let done = Atomics.load(b, JOB.FINISHED);
+      done < chunks;
+      done = Atomics.load(b, JOB.FINISHED)
+    ) {
+      if (Date.now() > deadline) {
         throw new BackendError("cpu: a worker thread stopped in the middle of a kernel");
       }
-      if (
-        Date.now() > deadline &&
-        Atomics.compareExchange(c, CONTROL.CLAIM, seq - 1, seq) === seq - 1
-      ) {
-        const [a = 0, b = 0, k0 = 0, k1 = 0] = c.subarray(CONTROL.RANGE, CONTROL.RANGE + 4);
-        if (job.strided)
-          local.strided(scratch, job.out, job.in0, job.in1, a, b, k0, k1, ...job.params);
-        else local.contiguous(scratch, job.out, job.in0, job.in1, a, b, ...job.params);
-        Atomics.store(c, CONTROL.DONE, seq);
-        return;
-      }
-      Atomics.wait(c, CONTROL.DONE, Atomics.load(c, CONTROL.DONE), 100);
+      Atomics.wait(b, JOB.FINISHED, done, 100);
     }
   }
 }

@@ -1,19 +1,24 @@
 // The code of a cpu worker thread (see threads.ts), as text for `new Worker(code, { eval: true })`:
 // one self-contained script works the same from TypeScript sources (the tests, under tsx) and
-// from the built package, with no file to locate. It waits for jobs in its control block and
-// runs them with the kernels the main thread posted, on the shared memory.
+// from the built package, with no file to locate. It sleeps until a job is posted in the shared
+// job block, then takes chunks of it until none is left, with the kernels the main thread
+// posted, on the shared memory.
 
-import { CONTROL } from "./threads-protocol.js";
+import { CHUNK_BITS, JOB } from "./threads-protocol.js";
 
 export const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const C = ${JSON.stringify(CONTROL)};
-const { memory, control } = workerData;
-const params = new Float32Array(control.buffer, control.byteOffset, C.WORDS);
+const J = ${JSON.stringify(JOB)};
+const CHUNK_BITS = ${CHUNK_BITS};
+const { memory, block } = workerData;
+let scratch = 0;
+const params = new Float32Array(block.buffer, block.byteOffset, J.WORDS);
 const kernels = new Map();
 const arrivals = new Map();
 
-parentPort.on("message", ({ kernel, module }) => {
+parentPort.on("message", ({ kernel, module, scratchArea }) => {
+  // The first message gives this thread's scratch area; it comes before any kernel's.
+  if (scratchArea !== undefined) return void (scratch = scratchArea);
   kernels.set(kernel, new WebAssembly.Instance(module, { env: { memory } }).exports);
   const arrived = arrivals.get(kernel);
   if (arrived) arrived();
@@ -25,23 +30,36 @@ async function kernelFor(id) {
   return kernels.get(id);
 }
 
+/** Takes the next chunk of the job posted under this claim word's tag, or returns -1. */
+function claim() {
+  for (;;) {
+    const word = Atomics.load(block, J.CLAIM);
+    const chunk = word & ((1 << CHUNK_BITS) - 1);
+    if (chunk >= block[J.CHUNKS]) return -1;
+    if (Atomics.compareExchange(block, J.CLAIM, word, word + 1) === word) return chunk;
+  }
+}
+
 async function serve() {
   let seen = 0;
   for (;;) {
     // waitAsync keeps this thread's event loop free to receive kernels.
-    const waiting = Atomics.waitAsync(control, C.SEQ, seen);
+    const waiting = Atomics.waitAsync(block, J.SEQ, seen);
     if (waiting.async) await waiting.value;
-    seen = Atomics.load(control, C.SEQ);
-    // Take the job, unless the main thread took it back after waiting too long for this thread.
-    if (Atomics.compareExchange(control, C.CLAIM, seen - 1, seen) !== seen - 1) continue;
-    const run = await kernelFor(control[C.KERNEL]);
-    const p = Array.from(params.subarray(C.PARAMS, C.PARAMS + 8));
-    const [a, b, c, d] = control.subarray(C.RANGE, C.RANGE + 4);
-    const pointers = [control[C.SCRATCH], control[C.OUT], control[C.IN0], control[C.IN1]];
-    if (control[C.STRIDED] === 1) run.strided(...pointers, a, b, c, d, ...p);
-    else run.contiguous(...pointers, a, b, ...p);
-    Atomics.store(control, C.DONE, seen);
-    Atomics.notify(control, C.DONE);
+    seen = Atomics.load(block, J.SEQ);
+    for (let chunk = claim(); chunk >= 0; chunk = claim()) {
+      // The block cannot change before this chunk is counted: the main thread waits for it.
+      const run = await kernelFor(block[J.KERNEL]);
+      const p = Array.from(params.subarray(J.PARAMS, J.PARAMS + 8));
+      const size = block[J.CHUNK];
+      const k0 = chunk * size;
+      const k1 = Math.min(block[J.COUNT], k0 + size);
+      const pointers = [scratch, block[J.OUT], block[J.IN0], block[J.IN1]];
+      if (block[J.STRIDED] === 1) run.strided(...pointers, block[J.START], block[J.STEP], k0, k1, ...p);
+      else run.contiguous(...pointers, block[J.START] + k0, block[J.START] + k1, ...p);
+      Atomics.add(block, J.FINISHED, 1);
+      Atomics.notify(block, J.FINISHED);
+    }
   }
 }
 
