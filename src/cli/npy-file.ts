@@ -161,8 +161,9 @@ export class AtomicOutput {
     }
   }
 
-  /** Makes the file appear under its name, complete. */
+  /** Makes the file appear under its name, complete (synced first: after a crash, never partial). */
   async commit(): Promise<void> {
+    await this.handle.sync();
     await this.handle.close();
     await fs.rename(this.temporary, this.path);
     this.stopListening();
