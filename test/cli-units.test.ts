@@ -1,7 +1,7 @@
 // The CLI's pure parts: option parsing, slices over chunks, the progress bar.
 
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -135,6 +135,24 @@ describe("atomic output", () => {
     assert.deepEqual([...readFileSync(path)], [1, 2, 3]);
     await assert.rejects(AtomicOutput.create(path, false), /already exists; pass --force/);
     await assert.rejects(AtomicOutput.create(dir, true), /it is a folder; give a file name/);
+  });
+
+  test("a file that appears after create is not overwritten without force", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "puzzlelib-atomic-"));
+    const path = join(dir, "out.bin");
+    const output = await AtomicOutput.create(path, false);
+    await output.write(new Uint8Array([1, 2, 3]));
+    writeFileSync(path, new Uint8Array([7]));
+    await assert.rejects(output.commit(), /out\.bin already exists; pass --force/);
+    await output.abort();
+    assert.deepEqual(readdirSync(dir), ["out.bin"]);
+    assert.deepEqual([...readFileSync(path)], [7]);
+
+    const forced = await AtomicOutput.create(path, true);
+    await forced.write(new Uint8Array([4, 5]));
+    await forced.commit();
+    assert.deepEqual(readdirSync(dir), ["out.bin"]);
+    assert.deepEqual([...readFileSync(path)], [4, 5]);
   });
 });
 

@@ -92,8 +92,8 @@ function describeIoError(error: unknown): string {
 
 /**
  * An output file written atomically: the data go to a temporary file in the same folder (so the
- * final rename stays on one file system and is atomic), renamed over the target only once all is
- * written. A failure, or Ctrl-C / SIGTERM, removes the temporary file, so a half-written output
+ * final rename or link stays on one file system and is atomic), synced and published under the
+ * target's name only once all is written. A failure, or Ctrl-C / SIGTERM, removes the temporary file, so a half-written output
  * never appears under the target's name.
  */
 export class AtomicOutput {
@@ -104,6 +104,7 @@ export class AtomicOutput {
     readonly path: string,
     private readonly temporary: string,
     private readonly handle: fs.FileHandle,
+    private readonly force: boolean,
   ) {
     this.onSignal = (signal) => {
       // Synchronous: the process exits right after this handler.
@@ -150,7 +151,7 @@ export class AtomicOutput {
     } catch (error) {
       throw new CliError(`cannot write in ${dirname(path)}: ${describeIoError(error)}`);
     }
-    return new AtomicOutput(path, temporary, handle);
+    return new AtomicOutput(path, temporary, handle, force);
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -161,11 +162,30 @@ export class AtomicOutput {
     }
   }
 
-  /** Makes the file appear under its name, complete (synced first: after a crash, never partial). */
+  /**
+   * Makes the file appear under its name, complete: the data are synced to disk first, so that
+   * after a crash the name never points at a partial file. Without `force` the file is published
+   * with a hard link, which fails if a file of that name appeared since `create` checked (no
+   * silent overwrite); with `force` it is renamed over the target.
+   */
   async commit(): Promise<void> {
     await this.handle.sync();
     await this.handle.close();
-    await fs.rename(this.temporary, this.path);
+    try {
+      if (this.force) {
+        await fs.rename(this.temporary, this.path);
+      } else {
+        await fs.link(this.temporary, this.path);
+        await fs.unlink(this.temporary).catch(() => undefined);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException | undefined)?.code === "EEXIST") {
+        throw new CliError(
+          `${this.path} already exists; pass --force to overwrite it, or choose another -o`,
+        );
+      }
+      throw error;
+    }
     this.stopListening();
   }
 
