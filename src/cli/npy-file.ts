@@ -90,6 +90,25 @@ function describeIoError(error: unknown): string {
   }
 }
 
+function describeWriteError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOSPC":
+      return "no space left on the device; free some space or choose another -o, and run again";
+    case "EDQUOT":
+      return "disk quota exceeded; free some space or choose another -o, and run again";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied; check the folder's permissions or choose another -o";
+    case "EROFS":
+      return "the file system is read-only; choose another -o";
+    case "EISDIR":
+      return "it is a folder; give a file name";
+    default:
+      return `${error instanceof Error ? error.message : String(error)}; check the output folder and run again`;
+  }
+}
+
 /**
  * An output file written atomically: the data go to a temporary file in the same folder (so the
  * final rename or link stays on one file system and is atomic), synced and published under the
@@ -156,9 +175,13 @@ export class AtomicOutput {
 
   async write(bytes: Uint8Array): Promise<void> {
     let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done);
-      done += bytesWritten;
+    try {
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done);
+        done += bytesWritten;
+      }
+    } catch (error) {
+      throw new CliError(`cannot write ${this.path}: ${describeWriteError(error)}`);
     }
   }
 
@@ -169,8 +192,12 @@ export class AtomicOutput {
    * silent overwrite); with `force` it is renamed over the target.
    */
   async commit(): Promise<void> {
-    await this.handle.sync();
-    await this.handle.close();
+    try {
+      await this.handle.sync();
+      await this.handle.close();
+    } catch (error) {
+      throw new CliError(`cannot write ${this.path}: ${describeWriteError(error)}`);
+    }
     try {
       if (this.force) {
         await fs.rename(this.temporary, this.path);
@@ -184,7 +211,7 @@ export class AtomicOutput {
           `${this.path} already exists; pass --force to overwrite it, or choose another -o`,
         );
       }
-      throw error;
+      throw new CliError(`cannot write ${this.path}: ${describeWriteError(error)}`);
     }
     this.stopListening();
   }
