@@ -91,6 +91,16 @@ describe("puzzlelib --help", { concurrency: true }, () => {
       /^puzzlelib: unknown command "aply"; run 'puzzlelib --help'/,
     );
   });
+
+  test("help for an unknown command is bad usage too", async () => {
+    assertError(
+      await cli(["help", "aply"]),
+      2,
+      /^puzzlelib: unknown command "aply"; run 'puzzlelib --help'/,
+    );
+    assertError(await cli(["help", "grad", "apply"]), 2, /^puzzlelib: unexpected argument apply/);
+    assert.equal((await cli(["help"])).code, 0);
+  });
 });
 
 describe("puzzlelib apply and grad", () => {

@@ -43,9 +43,18 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  // `puzzlelib help apply` is `puzzlelib apply --help`.
-  if (command === "help" && rest.length === 1 && Object.hasOwn(COMMANDS, rest[0]!)) {
-    return main([rest[0]!, "--help"]);
+  // `puzzlelib help apply` is `puzzlelib apply --help`; `puzzlelib help aply` is bad usage.
+  if (command === "help" && rest.length > 0) {
+    const [topic, ...extra] = rest;
+    if (extra.length > 0) {
+      throw new UsageError(`unexpected argument ${extra[0]}; help takes one command at most`);
+    }
+    if (Object.hasOwn(COMMANDS, topic!)) return main([topic!, "--help"]);
+    if (topic !== "help") {
+      throw new UsageError(
+        `unknown command ${JSON.stringify(topic)}; run 'puzzlelib --help' for the list`,
+      );
+    }
   }
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     (command === undefined ? console.error : console.log)(USAGE);
