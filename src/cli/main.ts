@@ -23,7 +23,11 @@ Run 'puzzlelib <command> --help' for a command's options.`;
 
 const DEMO_HELP = `usage: puzzlelib demo
 
-Runs the documented example: data, sigmoid, relu, a backward pass.`;
+Runs the example of PuzzleLib's Activation page, printing each line of code and its result:
+a 3x3 float32 array of random integers in [-10, 10) (seed 123), sigmoid and relu forward on
+it, the relu backward pass of a random gradient (it passes where the output is positive), and
+sigmoid on every other element only (slc: slice(null, null, 2)); the rest pass through unchanged.
+Takes no arguments.`;
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   demo: async (argv) => {
