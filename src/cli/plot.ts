@@ -1,6 +1,7 @@
 // `puzzlelib plot`: activations and their derivatives over a range, as SVG or PNG. The curves are
 // what the library computes: the Activation module on the cpu backend, forward for f and backward
-// (from the output, with an incoming gradient of ones) for f'.
+// (with an incoming gradient of ones) for f': from the output, or from the input for the functions
+// whose backward reads it (backwardFrom "x").
 
 import { extname } from "node:path";
 import { gpuarray } from "../backends/gpuarray.js";
