@@ -3,12 +3,13 @@
 // bad file with its own message.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CliError } from "../src/cli/errors.js";
 import { decodeData, encodeData, formatHeader, parseHeader } from "../src/cli/npy.js";
 import { openNpy } from "../src/cli/npy-file.js";
-import { FIXTURES, readNpy } from "./cli-helpers.js";
+import { FIXTURES, readNpy, tempFolder } from "./cli-helpers.js";
 import type { DType } from "../src/core/dtype.js";
 
 const expected = JSON.parse(readFileSync(`${FIXTURES}expected.json`, "utf8")) as Record<
@@ -143,6 +144,30 @@ describe("bad .npy files: each has its own message", () => {
       });
     });
   }
+
+  test("a header longer than numpy's max_header_size is reported as corrupt", async () => {
+    // Version 2.0 with a header length of 20000 (the file holds it) or 4 GiB: too long to trust.
+    const file = new Uint8Array(12 + 20000 + 16).fill(0x20);
+    file.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
+    const folder = tempFolder();
+    for (const [length, name] of [
+      [20000, "long.npy"],
+      [0xffffffff, "huge.npy"],
+    ] as const) {
+      new DataView(file.buffer).setUint32(8, length, true);
+      writeFileSync(join(folder, name), file);
+      await assert.rejects(openNpy(join(folder, name)), (error: unknown) => {
+        assert.ok(error instanceof CliError, String(error));
+        assert.match(
+          error.message,
+          new RegExp(
+            `${name} has a corrupt header: it claims ${length} bytes, more than the 10000`,
+          ),
+        );
+        return true;
+      });
+    }
+  });
 
   test("a header that is not a Python dict literal", () => {
     const bad = formatHeader([3], "float32");

@@ -6,7 +6,10 @@ import { constants, promises as fs, unlinkSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { itemSize } from "../core/dtype.js";
 import { CliError } from "./errors.js";
-import { NpyError, parseHeader, readPreamble, type NpyHeader } from "./npy.js";
+import { NpyError, parseHeader, preambleLength, readPreamble, type NpyHeader } from "./npy.js";
+
+/** The longest header read, as numpy's `max_header_size` default: longer ones are corrupt. */
+const MAX_HEADER_BYTES = 10000;
 
 export interface NpyInput {
   readonly path: string;
@@ -28,7 +31,14 @@ export async function openNpy(path: string): Promise<NpyInput> {
     const stat = await handle.stat();
     if (stat.isDirectory()) throw new CliError(`${path} is a folder, not a .npy file; give a file`);
     const start = await readAt(handle, 0, Math.min(stat.size, 12));
-    const { total } = wrap(path, () => readPreamble(start));
+    const { major, total } = wrap(path, () => readPreamble(start));
+    // The header's length comes from the file: a corrupt one must not make us read gigabytes.
+    const headerBytes = total - preambleLength(major);
+    if (headerBytes > MAX_HEADER_BYTES) {
+      throw new CliError(
+        `${path} has a corrupt header: it claims ${headerBytes} bytes, more than the ${MAX_HEADER_BYTES} numpy reads (max_header_size); write it again with numpy.save`,
+      );
+    }
     const full = await readAt(handle, 0, Math.min(stat.size, total));
     const parsed = wrap(path, () => parseHeader(full, stat.size));
     return {
