@@ -1,5 +1,7 @@
-// Helpers of the CLI tests: running the built `puzzlelib` command, and .npy files made in tests.
+// Helpers of the CLI tests: running the built `puzzlelib` command, .npy files made in tests, and
+// comparing its results with the library's.
 
+import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +11,8 @@ import type { AnyTypedArray, DType } from "../src/core/dtype.js";
 import { decodeData, encodeData, formatHeader } from "../src/cli/npy.js";
 import { openNpy } from "../src/cli/npy-file.js";
 import { NDArray } from "../src/host/ndarray.js";
+import { Activation, gpuarray, type Slice } from "../src/index.js";
+import type { ActivationName } from "../src/ops/activations.js";
 
 export const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("./fixtures/npy/", import.meta.url));
@@ -63,4 +67,40 @@ export async function readNpy(path: string, target?: DType): Promise<NDArray> {
   } finally {
     await input.close();
   }
+}
+
+/**
+ * What the library computes in this process, the CLI's result must equal it bit for bit: the
+ * forward of x, or with `g` the backward after that forward.
+ */
+export async function library(
+  name: ActivationName,
+  x: NDArray,
+  options: { slc?: Slice; args?: number[]; g?: NDArray; dtype?: "float32" | "float16" } = {},
+): Promise<NDArray> {
+  const dtype = options.dtype ?? "float32";
+  const act = new Activation(name, { slc: options.slc ?? null, args: options.args });
+  act.calcMode(dtype);
+  const input = gpuarray.toGpu(x.astype(dtype));
+  const y = act.forward(input);
+  if (options.g === undefined) return y.get();
+  return act.backward(gpuarray.toGpu(options.g.astype(dtype)))!.get();
+}
+
+export function bytesOf(array: NDArray): Buffer {
+  return Buffer.from(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+}
+
+export function assertSame(actual: NDArray, expected: NDArray): void {
+  assert.deepEqual(actual.shape, expected.shape);
+  assert.equal(actual.dtype, expected.dtype);
+  assert.ok(bytesOf(actual).equals(bytesOf(expected)), "results differ");
+}
+
+/** An error run: the exit code, one line on stderr matching `message`, nothing on stdout. */
+export function assertError(run: Run, code: number, message: RegExp): void {
+  assert.equal(run.code, code, run.stderr);
+  assert.match(run.stderr, message);
+  assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
+  assert.equal(run.stdout, "");
 }
