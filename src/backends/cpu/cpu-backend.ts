@@ -1,7 +1,7 @@
 // The default backend: tensors in one WebAssembly.Memory, kernels lowered from the IR to Wasm
-// SIMD (four float32 lanes, float32 math with the polynomial exp/expm1/log1p/erfc of src/ops/libm.ts),
-// large ones split across worker threads. Where SIMD is missing it runs the JavaScript reference
-// kernels over the same memory.
+// SIMD (four float32 lanes, float32 math with the polynomials of src/ops/libm.ts and
+// libm-erfc.ts), large ones split across worker threads. Where SIMD is missing it runs the
+// JavaScript reference kernels over the same memory.
 
 import type { AnyTypedArray, DType } from "../../core/dtype.js";
 import { itemSize } from "../../core/dtype.js";
@@ -157,7 +157,13 @@ export class CpuBackend implements Backend {
         count,
         params: p,
       };
-      pool.run(job, LINE / itemSize(dtype), compiled.exports, this.scratch);
+      try {
+        pool.run(job, LINE / itemSize(dtype), compiled.exports, this.scratch);
+      } catch (error) {
+        // A worker died: close the pool rather than wait on it again.
+        void this.stopPool();
+        throw error;
+      }
     } else if (step !== 1) {
       // Eight explicit parameter arguments: spreading an array costs more than a small kernel.
       compiled.exports.strided(
@@ -206,9 +212,10 @@ export class CpuBackend implements Backend {
     const generation = this.generation;
     this.pool ??= (async () => {
       const threads = this.threads ?? (await availableCores());
-      const pool = await ThreadPool.start(this.heap.memory, threads - 1, () =>
-        this.heap.allocate(SCRATCH_BYTES),
-      );
+      const pool = await ThreadPool.start(this.heap.memory, threads - 1, {
+        allocate: () => this.heap.allocate(SCRATCH_BYTES),
+        release: (offset) => this.heap.release(offset, SCRATCH_BYTES),
+      });
       // setBackend asked for another thread count while this pool was starting.
       if (generation !== this.generation) {
         this.closePool(pool);

@@ -6,8 +6,9 @@ export const JOB = {
   SEQ: 0,
   /**
    * (tag << CHUNK_BITS) | the next chunk to take. A thread takes chunk i by compare-exchange from
-   * (tag, i) to (tag, i + 1), so a thread that woke late, for a job already done (all chunks
-   * taken) or replaced (another tag), takes nothing.
+   * (tag, i) to (tag, i + 1). Before the block is rewritten for a new job, the word is set to
+   * (old tag, 2^CHUNK_BITS - 1), so a thread that loaded the word of a finished job fails its
+   * compare-exchange, and one that loads it while the block changes sees no chunk to take.
    */
   CLAIM: 1,
   /** Chunks computed so far; the main thread returns when it reaches CHUNKS. */

@@ -39,7 +39,7 @@ interface WorkerHandle {
 interface NodeWorker {
   postMessage(message: unknown): void;
   unref(): void;
-  once(event: "message" | "error", listener: (value: unknown) => void): void;
+  once(event: "message" | "error" | "exit", listener: (value: unknown) => void): void;
   terminate(): Promise<number>;
 }
 type WorkerConstructor = new (
@@ -56,19 +56,22 @@ const JOB_TIMEOUT_MS = 120_000;
 export class ThreadPool {
   private readonly params: Float32Array;
   private tag = 0;
+  /** Set when a worker exits (it threw, or was stopped): a job would wait for it in vain. */
+  private workerExited = false;
 
   private constructor(
     private readonly workers: readonly WorkerHandle[],
     private readonly block: Int32Array,
   ) {
     this.params = new Float32Array(block.buffer, block.byteOffset, JOB.WORDS);
+    for (const { worker } of workers) worker.once("exit", () => (this.workerExited = true));
   }
 
   /** Spawns `count` workers over `memory`, or returns null where threads are unavailable. */
   static async start(
     memory: WebAssembly.Memory,
     count: number,
-    scratch: () => number,
+    scratch: { allocate: () => number; release: (offset: number) => void },
   ): Promise<ThreadPool | null> {
     if (count < 1 || !isNode()) return null;
     if (!(memory.buffer instanceof SharedArrayBuffer)) return null;
@@ -82,7 +85,7 @@ export class ThreadPool {
         worker.once("error", reject);
       });
       worker.unref();
-      const handle = { worker, kernels: new Set<number>(), scratch: scratch() };
+      const handle = { worker, kernels: new Set<number>(), scratch: scratch.allocate() };
       worker.postMessage({ scratchArea: handle.scratch });
       return handle;
     });
@@ -90,8 +93,14 @@ export class ThreadPool {
     try {
       workers = await Promise.all(started);
     } catch {
-      // Stop the workers that did start; their scratch is freed with the pool's next start.
-      await Promise.allSettled(started.map(async (w) => (await w).worker.terminate()));
+      // Stop the workers that did start, and free their scratch areas.
+      await Promise.allSettled(
+        started.map(async (w) => {
+          const handle = await w;
+          scratch.release(handle.scratch);
+          await handle.worker.terminate();
+        }),
+      );
       return null;
     }
     return new ThreadPool(workers, block);
@@ -122,8 +131,11 @@ export class ThreadPool {
         handle.kernels.add(job.kernel);
       }
     }
-    // The block is written while no chunk of the last job is left to take and every one taken
-    // is counted (run returned), so no thread reads it half-written and counts a chunk against it.
+    // Close the last job first: its chunks are all taken and counted (run returned), but a worker
+    // may hold a claim word it loaded, (tag, chunks taken); changing the word makes its
+    // compare-exchange fail, and a fresh load sees an index no job reaches. Only then is the
+    // block rewritten, and the new tag published after it.
+    Atomics.store(b, JOB.CLAIM, (this.tag << CHUNK_BITS) | MAX_CHUNKS);
     b[JOB.CHUNKS] = chunks;
     b[JOB.KERNEL] = job.kernel;
     b[JOB.STRIDED] = job.strided ? 1 : 0;
@@ -168,7 +180,7 @@ export class ThreadPool {
     for (;;) {
       const word = Atomics.load(b, JOB.CLAIM);
       const chunk = word & MAX_CHUNKS;
-      if (chunk >= chunks) return -1;
+      if (chunk >= chunks || word >>> CHUNK_BITS !== this.tag) return -1;
       if (Atomics.compareExchange(b, JOB.CLAIM, word, word + 1) === word) return chunk;
     }
   }
@@ -182,8 +194,11 @@ export class ThreadPool {
       done < chunks;
       done = Atomics.load(b, JOB.FINISHED)
     ) {
-      if (Date.now() > deadline) {
-        throw new BackendError("cpu: a worker thread stopped in the middle of a kernel");
+      if (this.workerExited || Date.now() > deadline) {
+        throw new BackendError(
+          "cpu: a worker thread stopped in the middle of a kernel; the pool is closed, and the " +
+            "next large call starts new workers",
+        );
       }
       Atomics.wait(b, JOB.FINISHED, done, 100);
     }

@@ -5,11 +5,13 @@
 // posted, on the shared memory.
 
 import { CHUNK_BITS, JOB } from "./threads-protocol.js";
+import { PARAM_SLOTS } from "./wasm/kernel.js";
 
 export const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const J = ${JSON.stringify(JOB)};
 const CHUNK_BITS = ${CHUNK_BITS};
+const PARAM_SLOTS = ${PARAM_SLOTS};
 const { memory, block } = workerData;
 let scratch = 0;
 const params = new Float32Array(block.buffer, block.byteOffset, J.WORDS);
@@ -35,7 +37,7 @@ function claim() {
   for (;;) {
     const word = Atomics.load(block, J.CLAIM);
     const chunk = word & ((1 << CHUNK_BITS) - 1);
-    if (chunk >= block[J.CHUNKS]) return -1;
+    if (chunk >= Atomics.load(block, J.CHUNKS)) return -1;
     if (Atomics.compareExchange(block, J.CLAIM, word, word + 1) === word) return chunk;
   }
 }
@@ -50,7 +52,7 @@ async function serve() {
     for (let chunk = claim(); chunk >= 0; chunk = claim()) {
       // The block cannot change before this chunk is counted: the main thread waits for it.
       const run = await kernelFor(block[J.KERNEL]);
-      const p = Array.from(params.subarray(J.PARAMS, J.PARAMS + 8));
+      const p = Array.from(params.subarray(J.PARAMS, J.PARAMS + PARAM_SLOTS));
       const size = block[J.CHUNK];
       const k0 = chunk * size;
       const k1 = Math.min(block[J.COUNT], k0 + size);
