@@ -40,8 +40,12 @@ function registerPending(): void {
   });
 }
 
+/** Past this many, a loop that never yields registers them at once rather than hold them all. */
+const MAX_PENDING = 1024;
+
 function registerLater(array: object, storage: Storage): void {
   if (pendingArrays.length === 0) nextMacrotask(registerPending);
+  else if (pendingArrays.length >= MAX_PENDING) registerPending();
   pendingArrays.push(array);
   pendingStorage.push(storage);
 }
