@@ -12,6 +12,7 @@ import {
   type BackwardFrom,
 } from "../ops/activations.js";
 import { runElementwise } from "../ops/elementwise.js";
+import type { Kernel } from "../ops/ir.js";
 import { activationKernel } from "../ops/kernels.js";
 import { Blueprint } from "./blueprint.js";
 import { Module, type Json } from "./module.js";
@@ -64,6 +65,9 @@ export class Activation extends Module {
   readonly args: readonly number[];
   /** What backward reads besides the gradient: the output y, or the input x (kept as inData). */
   readonly backwardFrom: BackwardFrom;
+  /** Chosen once, from the args, so that a call does no lookup. */
+  private readonly forwardKernel: Kernel;
+  private readonly backwardKernel: Kernel;
 
   constructor(activation: ActivationName, options: ActivationOptions = {}) {
     checkOptions(options);
@@ -88,6 +92,8 @@ export class Activation extends Module {
           `which an in-place forward overwrites`,
       );
     }
+    this.forwardKernel = activationKernel(activation, "forward", this.args);
+    this.backwardKernel = activationKernel(activation, "backward", this.args);
   }
 
   get classname(): string {
@@ -108,7 +114,7 @@ export class Activation extends Module {
 
   protected updateData(data: GPUArray): void {
     this.data = runElementwise({
-      kernel: activationKernel(this.activation, "forward", this.args),
+      kernel: this.forwardKernel,
       inputs: [data],
       params: this.args,
       slice: normalizeSlice(this.slc, data.size),
@@ -124,7 +130,7 @@ export class Activation extends Module {
       );
     }
     this.grad = runElementwise({
-      kernel: activationKernel(this.activation, "backward", this.args),
+      kernel: this.backwardKernel,
       inputs: [grad, kept],
       params: this.args,
       slice: normalizeSlice(this.slc, grad.size),

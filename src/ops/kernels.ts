@@ -1,4 +1,10 @@
-import { ACTIVATIONS, atDefaults, backwardFrom, type ActivationName } from "./activations.js";
+import {
+  ACTIVATION_NAMES,
+  ACTIVATIONS,
+  atDefaults,
+  backwardFrom,
+  type ActivationName,
+} from "./activations.js";
 import { input, param, type F, type Kernel } from "./ir.js";
 
 export type Direction = "forward" | "backward";
@@ -24,7 +30,9 @@ export function activationKernel(
   const from = backwardFrom(spec, full);
   const cheap = spec.atDefaults !== undefined && atDefaults(spec, full) ? spec.atDefaults : null;
   const variant = `${cheap === null ? "" : ".defaults"}${direction === "backward" && from === "x" ? "-x" : ""}`;
-  const id = `${name}.${direction}${variant}`;
+  // An alias (swish) shares its entry's kernels: the id names the first entry with that spec.
+  const canonical = ACTIVATION_NAMES.find((other) => ACTIVATIONS[other] === spec) ?? name;
+  const id = `${canonical}.${direction}${variant}`;
   let kernel = cache.get(id);
   if (kernel === undefined) {
     const params = spec.params.map((_, i) => param(i));
