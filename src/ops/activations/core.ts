@@ -1,24 +1,8 @@
 // PuzzleLib's own seven functions. Every backward reads the output y (see spec.ts).
 
-import {
-  add,
-  div,
-  eq,
-  exp,
-  expm1,
-  gt,
-  ldexp,
-  le,
-  log1p,
-  lt,
-  mul,
-  neg,
-  abs,
-  select,
-  sub,
-} from "../ir.js";
+import { add, div, eq, expm1, gt, ldexp, le, log1p, lt, mul, neg, select, sub } from "../ir.js";
 import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
-import { clampGrad, clampTo, sigmoidOf, softplusOf, tanhOf } from "./forms.js";
+import { clampGrad, clampTo, sigmoidOf, sigmoidParts, softplusOf, tanhOf } from "./forms.js";
 import { first, second, type ActivationSpec } from "./spec.js";
 
 export const CORE_NAMES = [
@@ -110,9 +94,7 @@ export const CORE: Record<(typeof CORE_NAMES)[number], ActivationSpec> = {
     forward: (x, p) => {
       const [beta, threshold] = [first(p), second(p)];
       const [zh, zl] = twoProduct(beta, x);
-      const e = exp(neg(abs(zh)));
-      const r = div(1, add(1, e));
-      const sig = select(lt(zh, 0), mul(e, r), r);
+      const { e, s: sig } = sigmoidParts(zh);
       const near = div(add(add(select(gt(zh, 0), zh, 0), log1p(e)), mul(zl, sig)), beta);
       const { m, k } = expParts(zh, zl);
       const tail = scale2(div(m, beta), k);

@@ -15,6 +15,7 @@ import {
   mul,
   neg,
   select,
+  type B,
   type F,
 } from "../ir.js";
 
@@ -32,9 +33,15 @@ export function tanhOf(z: F): F {
  * keeps the tiny results that 1 - 1/(1+e) would cancel to 0.
  */
 export function sigmoidOf(z: F): F {
+  return sigmoidParts(z).s;
+}
+
+/** sigmoidOf's pieces, for entries that need more than s: 1 - s is select(negative, r, e r). */
+export function sigmoidParts(z: F): { e: F; r: F; negative: B; s: F } {
   const e = exp(neg(abs(z)));
   const r = div(1, add(1, e));
-  return select(lt(z, 0), mul(e, r), r);
+  const negative = lt(z, 0);
+  return { e, r, negative, s: select(negative, mul(e, r), r) };
 }
 
 /**

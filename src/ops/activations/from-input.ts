@@ -4,7 +4,7 @@
 import { abs, add, copysign, div, eq, exp, expm1, gt, lt, mul, neg, select, sub } from "../ir.js";
 import { horner } from "../libm-common.js";
 import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
-import { clampTo } from "./forms.js";
+import { clampTo, sigmoidParts } from "./forms.js";
 import {
   GELU_ROOT_POLY,
   GELU_X0_HI,
@@ -59,10 +59,7 @@ const silu: ActivationSpec = {
   // its few bits (x = -100 would be 40 ULP off).
   forward: (x, p) => {
     const [zh, zl] = twoProduct(first(p), x);
-    const e = exp(neg(abs(zh)));
-    const r = div(1, add(1, e));
-    const negative = lt(zh, 0);
-    const s = select(negative, mul(e, r), r);
+    const { e, r, negative, s } = sigmoidParts(zh);
     const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
     const near = mul(x, add(s, mul(zl, mul(s, rest))));
     const { m, k } = expParts(zh, zl);

@@ -23,6 +23,7 @@ import {
 } from "../ir.js";
 import { horner } from "../libm-common.js";
 import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
+import { clampTo } from "./forms.js";
 import type { ActivationSpec } from "./spec.js";
 
 /** a + b = s + err exactly (Knuth), for variables only (a GPU compiler may fold constants). */
@@ -69,11 +70,10 @@ const GT_X0_SQUARE = Math.fround(GT_X0_HI * GT_X0_HI);
 const GT_CLAMP = 20;
 /** Below this N has no cancellation left: N from exact pieces (the root fit is not needed). */
 const GT_FAR = -1.2;
-const clampAbs = (x: F, c: number): F => select(lt(x, -c), -c, select(gt(x, c), c, x));
 
 /** e^-|z| = m 2^k, e = the float32 value of it, for z = geluTanhZ(x clamped). */
 function geluTanhGate(x: F) {
-  const xc = clampAbs(x, GT_CLAMP);
+  const xc = clampTo(x, -GT_CLAMP, GT_CLAMP);
   const [zh, zl, r, rl] = geluTanhZ(xc);
   const negative = lt(zh, 0);
   const { m, k } = expParts(select(negative, zh, neg(zh)), select(negative, zl, neg(zl)));
