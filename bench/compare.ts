@@ -5,7 +5,7 @@
 
 import { availableParallelism } from "node:os";
 import type { GPUArray, NDArray } from "../src/index.js";
-import type { BenchFunction as ActivationName } from "./functions.js";
+import type { BenchFunction } from "./functions.js";
 import {
   Unsupported,
   type Case,
@@ -39,7 +39,7 @@ export type Status = "ok" | "fail" | "n/a" | "error";
 export interface CompareResult {
   readonly log2: number;
   readonly size: number;
-  readonly function: ActivationName;
+  readonly function: BenchFunction;
   readonly direction: Direction;
   readonly impl: string;
   readonly kind: ImplKind;
@@ -137,7 +137,7 @@ class PuzzlelibImpl implements Impl {
     else await setCpu("cpu", { threads: this.threads });
   }
 
-  async prepare(fn: ActivationName, direction: Direction, data: CaseData): Promise<Case> {
+  async prepare(fn: BenchFunction, direction: Direction, data: CaseData): Promise<Case> {
     const { gpuarray, NDArray, Activation } = this.lib;
     const owned: GPUArray[] = [];
     const keep = (array: GPUArray) => (owned.push(array), array);
@@ -323,7 +323,7 @@ export const NAIVE: Impl = {
 // The suite
 
 export interface CompareOptions extends TimingOptions {
-  readonly functions: readonly ActivationName[];
+  readonly functions: readonly BenchFunction[];
   readonly directions: readonly Direction[];
 }
 
@@ -368,7 +368,7 @@ async function verify(
 
 async function measureCase(
   impl: Impl,
-  fn: ActivationName,
+  fn: BenchFunction,
   direction: Direction,
   data: CaseData,
   copy: CopyResult,
@@ -489,8 +489,8 @@ export async function compareSize(
     x: uniformData(size, -6, 6, 0x9e3779b9 ^ log2),
     g: uniformData(size, -1, 1, 0x85ebca6b ^ log2),
   };
-  const ys = new Map<ActivationName, Float32Array>();
-  const caseData = (fn: ActivationName): CaseData => {
+  const ys = new Map<BenchFunction, Float32Array>();
+  const caseData = (fn: BenchFunction): CaseData => {
     const args = DEFAULT_ARGS[fn];
     let y = ys.get(fn);
     if (y === undefined) ys.set(fn, (y = forwardReference(fn, args, data.x)));

@@ -2,7 +2,7 @@
 // case (function, direction, size) at a time. puzzlelib-ts, the naive loop and every peer library
 // are written against this interface.
 
-import type { BenchFunction as ActivationName } from "./functions.js";
+import type { BenchFunction } from "./functions.js";
 import type { Tolerance } from "./reference.js";
 
 export type Direction = "forward" | "backward";
@@ -22,7 +22,7 @@ export interface SizeData {
 }
 
 export interface CaseData extends SizeData {
-  readonly fn: ActivationName;
+  readonly fn: BenchFunction;
   readonly args: readonly number[];
   /**
    * The float64 forward of x, rounded once to float32: what a backward that reads y is given,
@@ -63,7 +63,7 @@ export interface Impl {
   readonly description: string;
   /** Before its cases at one size (switch the library's backend, upload data). */
   begin?(data: SizeData): Promise<void>;
-  prepare(fn: ActivationName, direction: Direction, data: CaseData): Promise<Case>;
+  prepare(fn: BenchFunction, direction: Direction, data: CaseData): Promise<Case>;
   /** After its cases at one size. */
   end?(): Promise<void>;
   /** Once, at the end of the run. */

@@ -10,10 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { BackendError, gpuarray, setBackend } from "../src/index.js";
-import {
-  BENCH_FUNCTIONS as ACTIVATION_NAMES,
-  type BenchFunction as ActivationName,
-} from "./functions.js";
+import { BENCH_FUNCTIONS, type BenchFunction } from "./functions.js";
 import { measureLatency, measureSize, type ThroughputResult } from "./puzzlelib.js";
 import { WrongResultError } from "./reference.js";
 import {
@@ -66,7 +63,7 @@ const USAGE = `usage: npm run bench -- [options]
                          (--quick 10,16,20), self: webgpu 20-26 (20-20 on a software adapter),
                          cpu 16-20
   --reps N               repetitions, median and min reported (default 5, --quick 3)
-  --functions a,b        subset of ${ACTIVATION_NAMES.join(",")} (default all)
+  --functions a,b        subset of ${BENCH_FUNCTIONS.join(",")} (default all)
   --directions a,b       compare: forward, backward or both (default both)
   --only a,b             compare: only these implementations, by id or prefix:
                          ${IMPL_IDS}
@@ -88,7 +85,7 @@ interface Config {
   suite: Suite;
   sizes: number[] | null;
   reps: number | null;
-  functions: ActivationName[];
+  functions: BenchFunction[];
   directions: Direction[];
   only: string[] | null;
   inplace: boolean;
@@ -160,8 +157,8 @@ function parseConfig(argv: string[]): Config | null {
     }
   }
   const functions = parseList(
-    values.functions ?? ACTIVATION_NAMES.join(","),
-    ACTIVATION_NAMES,
+    values.functions ?? BENCH_FUNCTIONS.join(","),
+    BENCH_FUNCTIONS,
     "function",
   );
   const suite = (values.suite ?? (backend === "cpu" ? "compare" : "self")) as Suite;

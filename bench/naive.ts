@@ -2,7 +2,7 @@
 // over Float32Arrays, into a preallocated output. One function per activation and direction, so
 // that V8 compiles each loop for its own body.
 
-import type { BenchFunction as ActivationName } from "./functions.js";
+import type { BenchFunction } from "./functions.js";
 
 /** out[i] = f(x[i]). */
 export type NaiveForward = (x: Float32Array, out: Float32Array, args: readonly number[]) => void;
@@ -14,7 +14,7 @@ export type NaiveBackward = (
   args: readonly number[],
 ) => void;
 
-export const NAIVE_FORWARD: Record<ActivationName, NaiveForward> = {
+export const NAIVE_FORWARD: Record<BenchFunction, NaiveForward> = {
   sigmoid: (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]!));
   },
@@ -44,7 +44,7 @@ export const NAIVE_FORWARD: Record<ActivationName, NaiveForward> = {
   },
 };
 
-export const NAIVE_BACKWARD: Record<ActivationName, NaiveBackward> = {
+export const NAIVE_BACKWARD: Record<BenchFunction, NaiveBackward> = {
   sigmoid: (g, y, out) => {
     for (let i = 0; i < g.length; i++) out[i] = g[i]! * y[i]! * (1 - y[i]!);
   },

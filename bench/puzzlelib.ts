@@ -2,7 +2,7 @@
 // function and direction against a plain buffer copy of the same bytes, and small-tensor latency.
 
 import { Activation, gpuarray, NDArray, type GPUArray } from "../src/index.js";
-import type { BenchFunction as ActivationName } from "./functions.js";
+import type { BenchFunction } from "./functions.js";
 import { checkBackward, checkCopy, checkForward, DEFAULT_ARGS, uniformData } from "./reference.js";
 import { median, timeCalls, timeEach, type Timing, type TimingOptions } from "./timing.js";
 
@@ -14,7 +14,7 @@ export const BYTES_PER_ELEMENT: Record<Direction, number> = { forward: 8, backwa
 export interface ThroughputResult {
   readonly log2: number;
   readonly size: number;
-  readonly function: ActivationName | "copy";
+  readonly function: BenchFunction | "copy";
   readonly direction: Direction;
   readonly bytesPerElement: number;
   readonly timing: Timing;
@@ -27,7 +27,7 @@ export interface ThroughputResult {
 }
 
 export interface LatencyResult {
-  readonly function: ActivationName | "copy";
+  readonly function: BenchFunction | "copy";
   readonly size: number;
   /** One call plus the readback of its result, awaited each time. */
   readonly roundTripMedianUs: number;
@@ -38,7 +38,7 @@ export interface LatencyResult {
 }
 
 export interface SuiteOptions extends TimingOptions {
-  readonly functions: readonly ActivationName[];
+  readonly functions: readonly BenchFunction[];
 }
 
 function float32(array: NDArray): Float32Array {
@@ -65,7 +65,7 @@ export async function measureSize(
   const owned: GPUArray[] = [];
   const keep = (array: GPUArray) => (owned.push(array), array);
   let copyGbps = NaN;
-  const record = (fn: ActivationName | "copy", direction: Direction, timing: Timing) => {
+  const record = (fn: BenchFunction | "copy", direction: Direction, timing: Timing) => {
     const bytes = size * BYTES_PER_ELEMENT[direction];
     const gbps = bytes / (timing.medianMs * 1e6);
     if (direction === "copy") copyGbps = gbps;
@@ -177,7 +177,7 @@ export async function measureLatency(
   const sentinel = gpuarray.zeros([1]);
   const sync = async () => void (await sentinel.get());
   const results: LatencyResult[] = [];
-  const summarize = (fn: ActivationName | "copy", roundTrip: number[], queued: Timing) => {
+  const summarize = (fn: BenchFunction | "copy", roundTrip: number[], queued: Timing) => {
     results.push({
       function: fn,
       size,

@@ -1,7 +1,7 @@
 // float64 reference formulas, written here independently of the library, and the check every
 // timed result must pass before its time counts. A benchmark of wrong answers measures nothing.
 
-import type { BenchFunction as ActivationName } from "./functions.js";
+import type { BenchFunction } from "./functions.js";
 
 // Each entry takes the args once and returns the formula with them bound: destructuring the args
 // per element would cost more than the formula.
@@ -12,7 +12,7 @@ type Backward = (a: readonly number[]) => (g: number, y: number) => number;
 // values, so the reference does too (fround), else leakyRelu's 0.01 would differ in the 8th digit.
 export { DEFAULT_ARGS } from "../test/reference/oracles.js";
 
-const FORWARD: Record<ActivationName, Forward> = {
+const FORWARD: Record<BenchFunction, Forward> = {
   sigmoid: () => (x) => 1 / (1 + Math.exp(-x)),
   tanh: () => (x) => Math.tanh(x),
   relu: () => (x) => Math.max(0, x),
@@ -31,7 +31,7 @@ const FORWARD: Record<ActivationName, Forward> = {
       Math.min(Math.max(x, lo), hi),
 };
 
-const BACKWARD: Record<ActivationName, Backward> = {
+const BACKWARD: Record<BenchFunction, Backward> = {
   sigmoid: () => (g, y) => g * y * (1 - y),
   tanh: () => (g, y) => g * (1 - y) * (1 + y),
   relu: () => (g, y) => (y > 0 ? g : 0),
@@ -97,7 +97,7 @@ function forSampled(size: number, visit: (i: number) => void): void {
 
 /** Throws unless y = f(x) for a sample of elements. */
 export function checkForward(
-  name: ActivationName,
+  name: BenchFunction,
   args: readonly number[],
   x: Float32Array,
   y: ArrayLike<number>,
@@ -113,7 +113,7 @@ export function checkForward(
 
 /** The float64 reference forward of every element, rounded once to float32. */
 export function forwardReference(
-  name: ActivationName,
+  name: BenchFunction,
   args: readonly number[],
   x: Float32Array,
 ): Float32Array {
@@ -125,7 +125,7 @@ export function forwardReference(
 
 /** Throws unless dx = f'(g, y) for a sample of elements, y being the float32 forward output. */
 export function checkBackward(
-  name: ActivationName,
+  name: BenchFunction,
   args: readonly number[],
   g: Float32Array,
   y: ArrayLike<number>,

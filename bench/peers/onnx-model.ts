@@ -11,7 +11,7 @@
 //   ValueInfoProto  name 1, type 2;  TypeProto tensor_type 1;  Tensor elem_type 1, shape 2
 //   TensorShape     dim 1;  Dimension dim_param 2
 
-import type { BenchFunction as ActivationName } from "../functions.js";
+import type { BenchFunction } from "../functions.js";
 
 const IR_VERSION = 8;
 /** Clip takes min and max as inputs from opset 11; 13 is what every ORT release supports. */
@@ -99,7 +99,7 @@ export function encodeModel(graph: Graph, name: string): Uint8Array {
  * The forward graph y = f(x), one standard operator each. `args` as puzzlelib's (leakyRelu alpha,
  * elu alpha, clip min and max).
  */
-export function forwardGraph(fn: ActivationName, args: readonly number[]): Graph {
+export function forwardGraph(fn: BenchFunction, args: readonly number[]): Graph {
   const unary = (op: string, floats?: Record<string, number>): Graph => ({
     inputs: ["x"],
     output: "y",
@@ -139,7 +139,7 @@ export type Saved = "x" | "y";
  * g * (1 - exp(-y)), which loses float32 precision for small y.
  */
 export function backwardGraph(
-  fn: ActivationName,
+  fn: BenchFunction,
   args: readonly number[],
 ): { graph: Graph; saved: Saved } {
   const y = (nodes: Node[], constants: Record<string, number> = {}) => ({

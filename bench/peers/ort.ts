@@ -6,7 +6,7 @@
 // The module is loaded by load.ts from bench/peers/node_modules; the types below are the few
 // parts of its API used here, so that the root type-check passes without the peers installed.
 
-import type { BenchFunction as ActivationName } from "../functions.js";
+import type { BenchFunction } from "../functions.js";
 import type { Case, CaseData, Direction, Impl } from "../impl.js";
 import type { Tolerance } from "../reference.js";
 import { backwardGraph, encodeModel, forwardGraph, OPSET } from "./onnx-model.js";
@@ -47,7 +47,7 @@ const SIGMOID_DEVIATION = {
   deviation: "ORT Sigmoid is MLAS's approximation: absolute error up to 1.4e-7 (2^-22 allowed)",
 };
 const DEVIATIONS: Partial<
-  Record<`${ActivationName}/${Direction}`, { tolerance: Tolerance; deviation: string }>
+  Record<`${BenchFunction}/${Direction}`, { tolerance: Tolerance; deviation: string }>
 > = {
   "sigmoid/forward": SIGMOID_DEVIATION,
   "softPlus/backward": SIGMOID_DEVIATION,
@@ -72,7 +72,7 @@ export class OrtImpl implements Impl {
     this.description = `onnxruntime-node ${version}, CPU EP, intraOpNumThreads ${threads}`;
   }
 
-  private async session(fn: ActivationName, direction: Direction, args: readonly number[]) {
+  private async session(fn: BenchFunction, direction: Direction, args: readonly number[]) {
     const key = `${fn}/${direction}/${args.join(",")}`;
     let session = this.sessions.get(key);
     if (session === undefined) {
@@ -91,7 +91,7 @@ export class OrtImpl implements Impl {
     return session;
   }
 
-  async prepare(fn: ActivationName, direction: Direction, data: CaseData): Promise<Case> {
+  async prepare(fn: BenchFunction, direction: Direction, data: CaseData): Promise<Case> {
     const { ort } = this;
     const session = await this.session(fn, direction, data.args);
     const dims = [data.size];

@@ -6,7 +6,7 @@
 // The module is loaded by load.ts from bench/peers/node_modules; the types below are the few
 // parts of its API used here, so that the root type-check passes without the peers installed.
 
-import type { BenchFunction as ActivationName } from "../functions.js";
+import type { BenchFunction } from "../functions.js";
 import { Unsupported, type Case, type CaseData, type Direction, type Impl } from "../impl.js";
 
 export interface TfTensor {
@@ -44,7 +44,7 @@ export interface Tf {
 
 /** The kernel each function runs, its tfjs call and the attributes its gradient reads. */
 const OPS: Record<
-  ActivationName,
+  BenchFunction,
   {
     kernel: string;
     call: (tf: Tf, x: TfTensor, a: readonly number[]) => TfTensor;
@@ -121,7 +121,7 @@ export class TfjsImpl implements Impl {
     this.x = this.g = null;
   }
 
-  async prepare(fn: ActivationName, direction: Direction, data: CaseData): Promise<Case> {
+  async prepare(fn: BenchFunction, direction: Direction, data: CaseData): Promise<Case> {
     const tf = this.tf;
     const op = OPS[fn];
     if (fn === "elu" && Math.fround(data.args[0]!) !== 1) {
