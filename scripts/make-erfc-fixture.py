@@ -11,6 +11,7 @@ where float32 results are subnormal), and the double underflow (26 to 27.3).
 """
 
 import json
+import os
 import math
 import random
 
@@ -28,7 +29,8 @@ xs += [rng.uniform(9.2, 10.06) for _ in range(500)]
 xs += [rng.uniform(26, 27.3) for _ in range(200)]
 
 rows = [[repr(x), mp.nstr(mp.erfc(mp.mpf(x)), 25, min_fixed=1, max_fixed=0)] for x in sorted(set(xs))]
-with open("test/fixtures/erfc.json", "w") as out:
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "erfc.json")
+with open(FIXTURE, "w") as out:
     # One [x, erfc(x)] per line, as prettier formats it.
     out.write('{\n  "source": "mpmath 1.3 erfc at 50 digits, rounded to 25",\n  "points": [\n')
     out.write(",\n".join(f"    {json.dumps(row)}" for row in rows))
