@@ -2,3 +2,5 @@
 export { gpuarray, GPUArray } from "./backends/gpuarray.js";
 export { setBackend, getBackend } from "./backends/registry.js";
 export type { BackendName, BackendOptions } from "./backends/backend.js";
+export { keep } from "./backends/gpuarray.js";
+export { tidy } from "./backends/tidy.js";

@@ -78,7 +78,9 @@ describe("the documented example", () => {
       "GPUArray",
       "getBackend",
       "gpuarray",
+      "keep",
       "setBackend",
+      "tidy",
     ]);
     assert.deepEqual(Object.keys(modules).sort(), [
       "Activation",

@@ -42,6 +42,13 @@ export interface Backend {
   allocate(dtype: DType, size: number): DeviceBuffer;
   /** Gives the buffer back; it must not be used afterwards. */
   release(buffer: DeviceBuffer): void;
+  /**
+   * What the garbage collector keeps to free a dropped array: a function that releases the
+   * buffer if nothing else has, and that holds nothing of the buffer that must be able to die
+   * before it (the cpu backend's evicted contents). Without it, the collector releases the
+   * buffer itself, once.
+   */
+  dropper?(buffer: DeviceBuffer): () => void;
   /** Writes `data` (same dtype and length as the buffer; float16 as raw bits) into the buffer. */
   upload(buffer: DeviceBuffer, data: AnyTypedArray): void;
   /** A copy of the buffer's contents, once all work queued before the call has finished. */

@@ -3,86 +3,63 @@ import { BackendError } from "../core/errors.js";
 import { formatShape, sizeOf, type Shape } from "../core/shape.js";
 import { NDArray } from "../host/ndarray.js";
 import type { Backend, DeviceBuffer } from "./backend.js";
+import {
+  collectWhenDropped,
+  trackInScope,
+  untrackFromScope,
+  type Handle,
+  type Storage,
+} from "./lifetime.js";
 import { currentBackend } from "./registry.js";
-
-/** What the garbage collector needs to free an array's memory; buffer is null once freed. */
-interface Storage {
-  readonly backend: Backend;
-  buffer: DeviceBuffer | null;
-}
-
-// Returns the buffer of an array that was dropped without dispose() to its backend's pool, so a
-// loop that never disposes (a module's outputs, say) does not grow device memory without bound.
-// Registered without an unregister token: dispose() marks the storage freed instead. Keeping a
-// token per array made each dropped array cost ~15 us in V8 (its token table grows until a full
-// GC); without one, registering costs ~0.3 us.
-const collector = new FinalizationRegistry<Storage>((storage) => {
-  if (storage.buffer !== null) storage.backend.release(storage.buffer);
-  storage.buffer = null;
-});
-
-// Registration itself is deferred to the next macrotask, when arrays disposed by then (a training
-// step's temporaries, most outputs of a loop that disposes) need none: registering costs ~0.7 us
-// with the garbage collection of its weak cell, as much as the rest of a small kernel call. The
-// delay loses nothing: finalization callbacks only run between macrotasks anyway.
-let pendingArrays: object[] = [];
-let pendingStorage: Storage[] = [];
-const nextMacrotask: (callback: () => void) => void =
-  globalThis.setImmediate ?? ((callback) => setTimeout(callback, 0));
-
-function registerPending(): void {
-  const arrays = pendingArrays;
-  const storage = pendingStorage;
-  pendingArrays = [];
-  pendingStorage = [];
-  storage.forEach((s, i) => {
-    if (s.buffer !== null) collector.register(arrays[i]!, s);
-  });
-}
-
-/** Past this many, a loop that never yields registers them at once rather than hold them all. */
-const MAX_PENDING = 1024;
-
-function registerLater(array: object, storage: Storage): void {
-  if (pendingArrays.length === 0) nextMacrotask(registerPending);
-  else if (pendingArrays.length >= MAX_PENDING) registerPending();
-  pendingArrays.push(array);
-  pendingStorage.push(storage);
-}
 
 /**
  * A tensor in a backend's memory, as PuzzleLib's GPUArray: shape, dtype and a buffer, no math.
  * Read it back with `await array.get()`; free its memory with `dispose()`.
+ *
+ * A module's output is owned by the module: its next call of the same direction reuses the
+ * memory, and this handle then becomes stale (any use throws a BackendError). `keep(array)` or
+ * `array.copy()` makes an output the caller's for good.
  */
-export class GPUArray {
+export class GPUArray implements Handle {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly size: number;
   readonly backend: Backend;
-  private readonly storage: Storage;
+  /** @internal */
+  readonly storage: Storage;
+  /** @internal The storage version this handle was made for. */
+  readonly version: number;
 
-  /** @internal Arrays are made by gpuarray.toGpu, empty and zeros, and by modules. */
-  constructor(backend: Backend, buffer: DeviceBuffer, shape: Shape) {
-    this.backend = backend;
-    this.storage = { backend, buffer };
+  /** @internal Arrays are made by gpuarray.toGpu, empty, zeros and copy, and by modules. */
+  constructor(storage: Storage, shape: Shape) {
+    const buffer = storage.buffer!;
+    this.backend = storage.backend;
+    this.storage = storage;
+    this.version = storage.version;
     // A module's output shares its input's shape, which is frozen already.
     this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.dtype = buffer.dtype;
     this.size = buffer.size;
-    registerLater(this, this.storage);
   }
 
   get nbytes(): number {
     return this.size * itemSize(this.dtype);
   }
 
+  /** True once dispose() freed the memory (a stale handle is not disposed: see `stale`). */
   get disposed(): boolean {
-    return this.storage.buffer === null;
+    return !this.stale && this.storage.buffer === null;
   }
 
-  /** @internal The backend buffer; throws if the array was disposed. */
+  /** True once the module that made this output has reused its memory for a later call. */
+  get stale(): boolean {
+    return this.version !== this.storage.version;
+  }
+
+  /** @internal The backend buffer; throws if the array is stale or was disposed. */
   get buffer(): DeviceBuffer {
     const buffer = this.storage.buffer;
+    if (this.stale) throw staleError(this);
     if (buffer === null) {
       throw new BackendError(
         `use of a disposed array (shape ${formatShape(this.shape)}, ${this.dtype})`,
@@ -97,18 +74,73 @@ export class GPUArray {
     return new NDArray(data, this.shape, this.dtype);
   }
 
-  /** Frees the backend memory. Later use of the array throws; disposing twice is harmless. */
+  /** A new array of the caller's own, on the same backend, with the same contents. */
+  copy(): GPUArray {
+    const source = this.buffer;
+    const array = userArray(this.backend, this.backend.allocate(this.dtype, this.size), this.shape);
+    this.backend.copy(array.buffer, source);
+    return array;
+  }
+
+  /**
+   * Frees the backend memory. Later use of the array throws; disposing twice, or disposing a
+   * stale output (whose memory the module holds), does nothing.
+   */
   dispose(): void {
     const buffer = this.storage.buffer;
-    if (buffer === null) return;
+    if (buffer === null || this.stale) return;
     this.storage.buffer = null;
     this.backend.release(buffer);
   }
 
   toString(): string {
-    const state = this.disposed ? ", disposed" : "";
+    const state = this.stale ? ", stale" : this.disposed ? ", disposed" : "";
     return `GPUArray(shape=${formatShape(this.shape)}, dtype=${this.dtype}, backend=${this.backend.name}${state})`;
   }
+}
+
+function staleError(array: GPUArray): BackendError {
+  return new BackendError(
+    `use of a stale array (shape ${formatShape(array.shape)}, ${array.dtype}): it was ` +
+      `${array.storage.madeBy}, and a later call of that module has reused its memory. ` +
+      `A module's output stays valid until the module's next call of the same direction; ` +
+      `to keep one longer, call keep(output) or output.copy() before that call`,
+  );
+}
+
+/** @internal Throws the stale-array BackendError if a module has reused the array's memory. */
+export function assertNotStale(array: GPUArray): void {
+  if (array.stale) throw staleError(array);
+}
+
+/**
+ * @internal An array the caller owns: freed by dispose(), by the tidy() scope it was made in,
+ * or by the garbage collector once dropped.
+ */
+export function userArray(backend: Backend, buffer: DeviceBuffer, shape: Shape): GPUArray {
+  const storage: Storage = { backend, buffer, version: 0, moduleOwned: false, madeBy: "" };
+  const array = new GPUArray(storage, shape);
+  collectWhenDropped(array);
+  trackInScope(array);
+  return array;
+}
+
+/**
+ * Makes `array` the caller's for good: a module's output is no longer reused by the module's
+ * next call (the module allocates a new one), and an array made inside tidy() outlives the
+ * scope. The garbage collector, or dispose(), still frees it. Returns the array.
+ */
+export function keep<T extends GPUArray>(array: T): T {
+  if (!(array instanceof GPUArray)) {
+    throw new BackendError("keep expects a GPUArray");
+  }
+  if (array.stale) throw staleError(array);
+  untrackFromScope(array);
+  if (array.storage.moduleOwned) {
+    array.storage.moduleOwned = false;
+    collectWhenDropped(array);
+  }
+  return array;
 }
 
 /** Copies a host array to the current backend (PuzzleLib's gpuarray.to_gpu). */
@@ -119,14 +151,14 @@ function toGpu(array: NDArray): GPUArray {
   const backend = currentBackend();
   const buffer = backend.allocate(array.dtype, array.size);
   backend.upload(buffer, array.data);
-  return new GPUArray(backend, buffer, array.shape);
+  return userArray(backend, buffer, array.shape);
 }
 
 /** An array on the current backend with unspecified contents. */
 function empty(shape: Shape, dtype: DType = "float32"): GPUArray {
   const size = sizeOf(shape);
   const backend = currentBackend();
-  return new GPUArray(backend, backend.allocate(checkDType(dtype), size), shape);
+  return userArray(backend, backend.allocate(checkDType(dtype), size), shape);
 }
 
 /** An array of zeros on the current backend. */

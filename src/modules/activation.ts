@@ -2,6 +2,7 @@ import type { DType } from "../core/dtype.js";
 import { ModuleError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import { checkSlice, normalizeSlice, type Slice } from "../core/slice.js";
+import { runElementwise } from "../backends/elementwise.js";
 import type { GPUArray } from "../backends/gpuarray.js";
 import {
   ACTIVATION_NAMES,
@@ -11,7 +12,6 @@ import {
   type ActivationName,
   type BackwardFrom,
 } from "../ops/activations.js";
-import { runElementwise } from "../ops/elementwise.js";
 import type { Kernel } from "../ops/ir.js";
 import { activationKernel } from "../ops/kernels.js";
 import { Blueprint } from "./blueprint.js";
@@ -100,6 +100,11 @@ export class Activation extends Module {
     return "Activation";
   }
 
+  protected override get label(): string {
+    const name = this.name === null ? "" : ` "${this.name}"`;
+    return `Activation(${this.activation})${name}`;
+  }
+
   get supportedDtypes(): readonly DType[] {
     return ["float32", "float16"];
   }
@@ -118,7 +123,7 @@ export class Activation extends Module {
       inputs: [data],
       params: this.args,
       slice: normalizeSlice(this.slc, data.size),
-      inplace: this.inplace,
+      output: this.inplace ? "inplace" : this.outputSlot("data"),
     });
   }
 
@@ -134,7 +139,7 @@ export class Activation extends Module {
       inputs: [grad, kept],
       params: this.args,
       slice: normalizeSlice(this.slc, grad.size),
-      inplace: this.inplace,
+      output: this.inplace ? "inplace" : this.outputSlot("grad"),
     });
   }
 

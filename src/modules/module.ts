@@ -1,7 +1,8 @@
 import type { DType } from "../core/dtype.js";
 import { ModuleError } from "../core/errors.js";
 import { formatShape, sameShape, type Shape } from "../core/shape.js";
-import { GPUArray } from "../backends/gpuarray.js";
+import { assertNotStale, GPUArray } from "../backends/gpuarray.js";
+import { OutputSlot } from "../backends/output-slot.js";
 
 /** A JSON value, for blueprint schemes. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -35,6 +36,7 @@ export abstract class Module {
   grad: GPUArray | null = null;
   train = true;
   calctype: DType = "float32";
+  private slots: { data: OutputSlot; grad: OutputSlot } | null = null;
 
   constructor(name: string | null = null) {
     if (name !== null && typeof name !== "string") {
@@ -110,8 +112,30 @@ export abstract class Module {
     this.train = false;
   }
 
-  /** Drops the references to the last input, output and gradient. */
+  /**
+   * Where forward (`"data"`) or backward (`"grad"`) writes its output: the memory of the last
+   * one, which the module owns and reuses, so that repeated calls allocate nothing.
+   */
+  protected outputSlot(which: "data" | "grad"): OutputSlot {
+    this.slots ??= {
+      data: new OutputSlot(this, `the output of ${this.label}.forward`),
+      grad: new OutputSlot(this, `the gradient of ${this.label}.backward`),
+    };
+    return this.slots[which];
+  }
+
+  /** How stale outputs name the module in their error. */
+  protected get label(): string {
+    return this.name === null ? this.classname : `${this.classname} "${this.name}"`;
+  }
+
+  /**
+   * Drops the references to the last input, output and gradient. The last output and gradient
+   * become the caller's (the module no longer reuses them): freed by dispose() or once dropped.
+   */
   reset(): void {
+    this.slots?.data.handOver();
+    this.slots?.grad.handOver();
     this.inData = null;
     this.data = null;
     this.grad = null;
@@ -140,6 +164,7 @@ export abstract class Module {
         `${what} must be a GPUArray (see gpuarray.toGpu), got ${describe(array)}`,
       );
     }
+    assertNotStale(array);
     if (array.disposed) throw new ModuleError(`use of a disposed array: ${what} was disposed`);
   }
 }

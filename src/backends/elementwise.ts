@@ -1,6 +1,7 @@
-import { GPUArray } from "../backends/gpuarray.js";
 import type { NormalizedSlice } from "../core/slice.js";
-import type { Kernel } from "./ir.js";
+import type { Kernel } from "../ops/ir.js";
+import type { GPUArray } from "./gpuarray.js";
+import type { OutputSlot } from "./output-slot.js";
 
 export interface ElementwiseCall {
   readonly kernel: Kernel;
@@ -11,40 +12,39 @@ export interface ElementwiseCall {
   readonly inputs: readonly [GPUArray, ...GPUArray[]];
   readonly params: readonly number[];
   readonly slice: NormalizedSlice;
-  readonly inplace: boolean;
+  /** Where the output goes: the module's slot, or "inplace" for the first input itself. */
+  readonly output: OutputSlot | "inplace";
 }
 
 /**
  * Runs a kernel over the slice of its first input's elements. Elements outside the slice are the
- * first input's (identity). Returns the first input itself when in place, else a new array.
+ * first input's (identity). Returns the first input itself when in place, else the slot's next
+ * output.
  */
 export function runElementwise({
   kernel,
   inputs,
   params,
   slice,
-  inplace,
+  output,
 }: ElementwiseCall): GPUArray {
   const [source] = inputs;
   const { backend, dtype, size } = source;
-  const output = inplace
-    ? source
-    : new GPUArray(backend, backend.allocate(dtype, size), source.shape);
+  // Every input is checked (stale, disposed) before anything is written.
+  const buffers = inputs.map((array) => array.buffer);
   // Uniforms are float32 on every backend; rounding here keeps all backends on the same values
   // (clip's bounds, in particular, must equal the clipped outputs bit for bit).
   const rounded = params.map(Math.fround);
+  if (output === "inplace") {
+    backend.run({ kernel, dtype, output: buffers[0]!, inputs: buffers, params: rounded, slice });
+    return source;
+  }
+  const target = output.acquire(backend, dtype, size, inputs);
   try {
-    backend.run({
-      kernel,
-      dtype,
-      output: output.buffer,
-      inputs: inputs.map((array) => array.buffer),
-      params: rounded,
-      slice,
-    });
+    backend.run({ kernel, dtype, output: target, inputs: buffers, params: rounded, slice });
   } catch (error) {
-    if (output !== source) output.dispose();
+    output.abort();
     throw error;
   }
-  return output;
+  return output.commit(source.shape);
 }
