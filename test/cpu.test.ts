@@ -108,9 +108,9 @@ describe("cpu backend", () => {
     assert.equal(backend.info.heapBytes, before);
   });
 
-  it("returns the memory of arrays dropped without dispose() to the heap", () => {
+  it("returns the memory of arrays and modules dropped without dispose() to the heap", () => {
     // A child with --expose-gc, so the test can make the garbage collector run; 2,000 dropped
-    // outputs of 256 KiB would hold 500 MiB if nothing were returned.
+    // inputs and modules' outputs of 256 KiB each would hold 1 GiB if nothing were returned.
     const script = `
       import { Activation, gpuarray, np, setBackend } from "./src/index.ts";
       await setBackend("cpu");
@@ -124,7 +124,7 @@ describe("cpu backend", () => {
       const used = () => act.data.backend.info.heapBytes;
       const start = used();
       for (let i = 0; i < 2000; i++) {
-        act.forward(x);
+        new Activation("relu").forward(gpuarray.toGpu(np.zeros([1 << 16], "float32")));
         if (i % 100 === 99) await collect();
       }
       await collect();

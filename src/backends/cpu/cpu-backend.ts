@@ -9,6 +9,7 @@ import { BackendError } from "../../core/errors.js";
 import { importNode, isNode } from "../../core/node-import.js";
 import type { Kernel } from "../../ops/ir.js";
 import type { Backend, BackendOptions, DeviceBuffer, KernelLaunch } from "../backend.js";
+import { Residency, type Tracked } from "../residency.js";
 import { Heap, MAX_PAGES } from "./heap.js";
 import { runJsKernel } from "./js-backend.js";
 import { ThreadPool } from "./threads.js";
@@ -20,9 +21,11 @@ import {
   type WasmKernelExports,
 } from "./wasm/kernel.js";
 
-interface CpuBuffer extends DeviceBuffer {
-  readonly offset: number;
-  readonly byteLength: number;
+interface CpuBuffer extends DeviceBuffer, Tracked {
+  /** Where the tensor is in the heap; 0 while it is evicted. */
+  offset: number;
+  /** The contents while evicted (see residency.ts). */
+  host: Uint8Array | null;
 }
 
 interface CompiledKernel {
@@ -69,13 +72,47 @@ export class CpuBackend implements Backend {
   private readyPool: ThreadPool | null = null;
   /** Bumped when the thread count changes, so a pool still starting knows it is stale. */
   private generation = 0;
+  private readonly residency = new Residency<CpuBuffer>(
+    {
+      usedBytes: () => this.heap.used,
+      isEvicted: (buffer) => buffer.host !== null,
+      evict: (buffer) => {
+        const { offset, byteLength } = buffer;
+        // slice() of a view makes an ordinary (unshared) ArrayBuffer, which V8 counts and frees.
+        buffer.host = new Uint8Array(this.heap.bytes, offset, byteLength).slice();
+        this.heap.release(offset, byteLength);
+        buffer.offset = 0;
+        return true;
+      },
+      restore: (buffer) => {
+        const host = buffer.host!;
+        this.place(buffer);
+        new Uint8Array(this.heap.bytes, buffer.offset, host.byteLength).set(host);
+        buffer.host = null;
+      },
+    },
+    MAX_PAGES * 65536,
+  );
   /** Reused for every call's parameters: no allocation on the hot path. */
   private readonly params = new Array<number>(PARAM_SLOTS).fill(0);
 
   /** What `puzzlelib info` and the benchmark report. */
-  get info(): { simd: boolean; sharedMemory: boolean; threads: number; heapBytes: number } {
-    const threads = this.readyPool?.size ?? 1;
-    return { simd: this.simd, sharedMemory: this.heap.shared, threads, heapBytes: this.heap.used };
+  get info(): {
+    simd: boolean;
+    sharedMemory: boolean;
+    threads: number;
+    /** Bytes of the heap handed out to tensors and scratch. */
+    heapBytes: number;
+    /** The WebAssembly memory's size, which never shrinks. */
+    memoryBytes: number;
+  } {
+    return {
+      simd: this.simd,
+      sharedMemory: this.heap.shared,
+      threads: this.readyPool?.size ?? 1,
+      heapBytes: this.heap.used,
+      memoryBytes: this.heap.bytes.byteLength,
+    };
   }
 
   async configure({ threads }: BackendOptions): Promise<void> {
@@ -96,24 +133,45 @@ export class CpuBackend implements Backend {
         `cpu: a tensor of ${byteLength} bytes does not fit WebAssembly's 4 GiB`,
       );
     }
-    return { dtype, size, byteLength, offset: this.heap.allocate(byteLength) };
+    const buffer: CpuBuffer = {
+      dtype,
+      size,
+      byteLength,
+      offset: 0,
+      host: null,
+      lastUse: 0,
+      key: {},
+    };
+    this.place(buffer);
+    return buffer;
   }
 
   release(buffer: DeviceBuffer): void {
-    const { offset, byteLength } = buffer as CpuBuffer;
-    this.heap.release(offset, byteLength);
+    const b = buffer as CpuBuffer;
+    if (b.offset !== 0) this.heap.release(b.offset, b.byteLength);
+    this.residency.released(b);
+    b.offset = 0;
+    b.host = null;
+  }
+
+  dropper(buffer: DeviceBuffer): () => void {
+    return this.residency.dropper(buffer as CpuBuffer, (resident) => this.release(resident));
   }
 
   upload(buffer: DeviceBuffer, data: AnyTypedArray): void {
-    this.view(buffer as CpuBuffer).set(data);
+    this.view(this.use(buffer as CpuBuffer)).set(data);
   }
 
   async download(buffer: DeviceBuffer): Promise<AnyTypedArray> {
-    return this.view(buffer as CpuBuffer).slice();
+    return this.view(this.use(buffer as CpuBuffer)).slice();
   }
 
   copy(target: DeviceBuffer, source: DeviceBuffer): void {
     const from = source as CpuBuffer;
+    const to = target as CpuBuffer;
+    from.lastUse = to.lastUse = this.residency.launches; // neither evicts the other
+    this.use(from);
+    this.use(to);
     new Uint8Array(this.heap.bytes).copyWithin(
       (target as CpuBuffer).offset,
       from.offset,
@@ -124,6 +182,13 @@ export class CpuBackend implements Backend {
   run({ kernel, dtype, output, inputs, params, slice }: KernelLaunch): void {
     const out = output as CpuBuffer;
     const sources = inputs as readonly CpuBuffer[];
+    // Every tensor of the call is marked used before any is brought back, so that bringing one
+    // back never evicts another.
+    const now = ++this.residency.launches;
+    out.lastUse = now;
+    for (const source of sources) source.lastUse = now;
+    this.use(out);
+    for (const source of sources) this.use(source);
     if (!this.simd || (dtype !== "float32" && dtype !== "float16")) {
       runJsKernel(
         kernel,
@@ -206,6 +271,17 @@ export class CpuBackend implements Backend {
       // Start the workers after the first large call, so small programs never pay for them.
       void this.startPool();
     }
+  }
+
+  /** Puts a tensor in the heap, evicting cold ones first when the heap is past its bound. */
+  private place(buffer: CpuBuffer): void {
+    this.residency.makeRoom(buffer.byteLength);
+    buffer.offset = this.heap.allocate(buffer.byteLength);
+    this.residency.placed(buffer);
+  }
+
+  private use(buffer: CpuBuffer): CpuBuffer {
+    return this.residency.use(buffer);
   }
 
   private startPool(): Promise<ThreadPool | null> {

@@ -2,6 +2,7 @@ import type { AnyTypedArray, DType } from "../../core/dtype.js";
 import { BackendError } from "../../core/errors.js";
 import type { Kernel } from "../../ops/ir.js";
 import type { Backend, DeviceBuffer, KernelLaunch } from "../backend.js";
+import { Residency, type Tracked } from "../residency.js";
 import { BufferPool } from "./buffer-pool.js";
 import { requestAdapter, type GpuSource } from "./gpu-loader.js";
 import {
@@ -14,11 +15,21 @@ import {
   type WgslVariant,
 } from "./wgsl-renderer.js";
 
-interface WebGpuBuffer extends DeviceBuffer {
-  readonly gpu: GPUBuffer;
+interface WebGpuBuffer extends DeviceBuffer, Tracked {
+  /** The device buffer; null while the tensor is evicted. */
+  gpu: GPUBuffer | null;
   /** Bytes in use: float16 is packed two to a u32, so sizes round up to whole words. */
   readonly byteLength: number;
+  /**
+   * A host copy of the contents while they are what upload() wrote (no kernel has written the
+   * tensor since): a tensor with one can be evicted without reading the GPU back, which no
+   * synchronous code can do.
+   */
+  shadow: Uint8Array | null;
 }
+
+/** Uploads up to this size keep a host copy, so that a dropped input can be evicted. */
+const SHADOW_MAX_BYTES = 16 * 1024 * 1024;
 
 // struct Launch in wgsl-renderer.ts: five 32-bit fields, then params at offset 32 (vec4 aligned).
 const UNIFORM_BYTES = 64;
@@ -46,6 +57,21 @@ export class WebGpuBackend implements Backend {
   private readonly redoQueues: BufferPool;
   private readonly uniforms: GPUBuffer;
   private lost: string | null = null;
+  /** Bytes of the storage buffers that tensors hold now. */
+  private liveBytes = 0;
+  private readonly residency = new Residency<WebGpuBuffer>(
+    {
+      usedBytes: () => this.liveBytes,
+      isEvicted: (buffer) => buffer.gpu === null,
+      // Only a tensor whose contents are on the host already can leave the GPU synchronously.
+      evict: (buffer) => buffer.shadow !== null && (this.freeDeviceBuffer(buffer), true),
+      restore: (buffer) => {
+        this.placeOnDevice(buffer);
+        this.device.queue.writeBuffer(buffer.gpu!, 0, buffer.shadow! as Uint8Array<ArrayBuffer>);
+      },
+    },
+    Number.MAX_SAFE_INTEGER,
+  );
   private pendingError: string | null = null;
 
   constructor(
@@ -78,8 +104,15 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Pool and cache sizes, for tests and `puzzlelib info`. */
-  get stats(): { pooledBytes: number; buffersCreated: number; pipelines: number } {
+  get stats(): {
+    pooledBytes: number;
+    buffersCreated: number;
+    pipelines: number;
+    /** Bytes of storage buffers that tensors hold (pooled ones not counted). */
+    liveBytes: number;
+  } {
     return {
+      liveBytes: this.liveBytes,
       pooledBytes:
         this.storage.pooledBytes + this.readback.pooledBytes + this.redoQueues.pooledBytes,
       buffersCreated: this.storage.created + this.readback.created + this.redoQueues.created,
@@ -99,30 +132,62 @@ export class WebGpuBackend implements Backend {
           `this adapter binds at most ${limit} bytes per buffer`,
       );
     }
-    return { dtype, size, byteLength, gpu: this.storage.acquire(byteLength) };
+    const buffer: WebGpuBuffer = {
+      dtype,
+      size,
+      byteLength,
+      gpu: null,
+      shadow: null,
+      lastUse: 0,
+      key: {},
+    };
+    this.placeOnDevice(buffer);
+    return buffer;
   }
 
   release(buffer: DeviceBuffer): void {
-    this.storage.release((buffer as WebGpuBuffer).gpu);
+    const b = buffer as WebGpuBuffer;
+    this.freeDeviceBuffer(b);
+    b.shadow = null;
+  }
+
+  dropper(buffer: DeviceBuffer): () => void {
+    return this.residency.dropper(buffer as WebGpuBuffer, (resident) => this.release(resident));
+  }
+
+  private placeOnDevice(buffer: WebGpuBuffer): void {
+    this.residency.makeRoom(buffer.byteLength);
+    buffer.gpu = this.storage.acquire(buffer.byteLength);
+    this.liveBytes += buffer.byteLength;
+    this.residency.placed(buffer);
+  }
+
+  private freeDeviceBuffer(buffer: WebGpuBuffer): void {
+    if (buffer.gpu === null) return;
+    this.storage.release(buffer.gpu);
+    buffer.gpu = null;
+    this.liveBytes -= buffer.byteLength;
+    this.residency.released(buffer);
   }
 
   upload(buffer: DeviceBuffer, data: AnyTypedArray): void {
-    const { gpu, byteLength } = buffer as WebGpuBuffer;
+    const b = this.residency.use(buffer as WebGpuBuffer);
     let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (bytes.byteLength !== byteLength) {
+    if (bytes.byteLength !== b.byteLength) {
       // writeBuffer wants whole words: a float16 tensor of odd length gets a padding half.
-      const padded = new Uint8Array(byteLength);
+      const padded = new Uint8Array(b.byteLength);
       padded.set(bytes);
       bytes = padded;
     }
-    this.device.queue.writeBuffer(gpu, 0, bytes as Uint8Array<ArrayBuffer>);
+    this.device.queue.writeBuffer(b.gpu!, 0, bytes as Uint8Array<ArrayBuffer>);
+    b.shadow = b.byteLength <= SHADOW_MAX_BYTES ? bytes.slice() : null;
   }
 
   async download(buffer: DeviceBuffer): Promise<AnyTypedArray> {
-    const { gpu, byteLength, dtype, size } = buffer as WebGpuBuffer;
+    const { gpu, byteLength, dtype, size } = this.residency.use(buffer as WebGpuBuffer);
     const staging = this.readback.acquire(byteLength);
     const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(gpu, 0, staging, 0, byteLength);
+    encoder.copyBufferToBuffer(gpu!, 0, staging, 0, byteLength);
     this.device.queue.submit([encoder.finish()]);
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, byteLength);
@@ -136,10 +201,15 @@ export class WebGpuBackend implements Backend {
   }
 
   copy(target: DeviceBuffer, source: DeviceBuffer): void {
-    const encoder = this.device.createCommandEncoder();
+    const from = source as WebGpuBuffer;
     const to = target as WebGpuBuffer;
-    encoder.copyBufferToBuffer((source as WebGpuBuffer).gpu, 0, to.gpu, 0, to.byteLength);
+    from.lastUse = to.lastUse = this.residency.launches; // neither evicts the other
+    this.residency.use(from);
+    this.residency.use(to);
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(from.gpu!, 0, to.gpu!, 0, to.byteLength);
     this.device.queue.submit([encoder.finish()]);
+    to.shadow = from.shadow;
   }
 
   run({ kernel, dtype, output, inputs, params, slice }: KernelLaunch): void {
@@ -148,6 +218,13 @@ export class WebGpuBackend implements Backend {
       throw new BackendError(`webgpu: kernels run on float32 and float16, not ${dtype}`);
     }
     const out = output as WebGpuBuffer;
+    const now = ++this.residency.launches;
+    out.lastUse = now;
+    for (const input of inputs as readonly WebGpuBuffer[]) input.lastUse = now;
+    this.residency.use(out);
+    for (const input of inputs as readonly WebGpuBuffer[]) this.residency.use(input);
+    // The kernel writes the output: its contents are no longer the uploaded ones.
+    out.shadow = null;
     // An input other than the first that is the output itself (backward in place from the
     // output: act.backward(act.data)) cannot be bound read-only beside the read_write output:
     // it is read from a copy.
@@ -187,7 +264,7 @@ export class WebGpuBackend implements Backend {
       { binding: 0, resource: { buffer: this.uniforms } },
       ...storage.map((b, i) => ({
         binding: i + 1,
-        resource: { buffer: b.gpu, size: b.byteLength },
+        resource: { buffer: b.gpu!, size: b.byteLength },
       })),
     ];
     const groups = Math.ceil(units / WORKGROUP_SIZE);
