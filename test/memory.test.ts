@@ -81,8 +81,12 @@ const CPU_LOOPS: [variant: string, heapMiB: number, rssMiB: number][] = [
 
 describe("a loop that never calls dispose()", () => {
   for (const [variant, heapMiB, rssMiB] of CPU_LOOPS) {
-    it(`cpu, ${variant}: ${STEPS} steps at 2^16 stay under ${heapMiB} MiB of heap`, async () => {
+    it(`cpu, ${variant}: ${STEPS} steps at 2^16 stay under ${heapMiB} MiB of heap`, async (t) => {
       const r = await loop(variant, STEPS, "cpu");
+      t.diagnostic(
+        `memory ${(r.backend.memoryBytes! / MiB).toFixed(1)} MiB, heap in use ` +
+          `${(r.backend.heapBytes! / MiB).toFixed(1)} MiB, RSS ${(r.rss / MiB).toFixed(0)} MiB`,
+      );
       assert.ok(
         r.backend.memoryBytes! < heapMiB * MiB,
         `WebAssembly memory ${r.backend.memoryBytes! / MiB} MiB`,
@@ -108,8 +112,12 @@ describe("a loop that never calls dispose()", () => {
   ];
   const gpuLoops = BACKENDS_UNDER_TEST.includes("webgpu") ? GPU_LOOPS : [];
   for (const [variant, buffers, liveMiB, rssMiB] of gpuLoops) {
-    it(`webgpu, ${variant}: 300 steps hold under ${liveMiB} MiB of device buffers`, async () => {
+    it(`webgpu, ${variant}: 300 steps hold under ${liveMiB} MiB of device buffers`, async (t) => {
       const r = await loop(variant, 300, "webgpu");
+      t.diagnostic(
+        `${r.backend.buffersCreated} buffers created, ${(r.backend.liveBytes! / MiB).toFixed(1)} ` +
+          `MiB held, RSS ${(r.rss / MiB).toFixed(0)} MiB`,
+      );
       const { buffersCreated, liveBytes } = r.backend;
       assert.ok(buffersCreated! <= buffers, `${buffersCreated} buffers created`);
       assert.ok(liveBytes! < liveMiB * MiB, `${liveBytes! / MiB} MiB of device buffers`);

@@ -28,6 +28,10 @@ export interface BackwardOptions {
  * The base of every module, as PuzzleLib's Module: forward(data) checks the input, calls
  * updateData and returns this.data; backward(grad) checks the gradient, calls updateGrad and
  * leaves the input gradient in this.grad. A call that throws leaves the module as it was.
+ *
+ * The module owns `data` and `grad`: its next forward (or backward) writes into the same memory
+ * and makes the handle it returned before stale (its use throws a BackendError). `keep(output)`
+ * or `output.copy()` keeps an output past that call.
  */
 export abstract class Module {
   name: string | null;
