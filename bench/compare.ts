@@ -154,7 +154,7 @@ class PuzzlelibImpl implements Impl {
     };
 
     if (!this.inplace) {
-      // A fresh output each call, the previous one disposed after the next call, as a model
+      // The module reuses its output each call; disposing the previous (now stale) one does nothing, as a model
       // that does not keep them: the allocator hands the same two buffers back and forth.
       const sentinel = keep(gpuarray.zeros([1]));
       const sync = async () => void (await sentinel.get());
@@ -282,7 +282,7 @@ export async function puzzlelibImpls(
     if (parts.length > 0) notes.push(`puzzlelib cpu backend: ${parts.join(", ")}`);
   }
   notes.push(
-    "puzzlelib: timed act.forward(x) / act.backward(g), outputs disposed, one readback of a " +
+    "puzzlelib: timed act.forward(x) / act.backward(g), outputs module-owned (reused each call; the stale previous one disposed, a no-op), one readback of a " +
       "1-element array per repetition; -ip: in place (inplace: true), each call timed alone " +
       "with its input restored outside the clock",
   );

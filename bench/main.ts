@@ -228,7 +228,7 @@ async function runSelf(config: Config): Promise<number> {
     functions: config.functions,
   };
   notes.push(
-    "not in place: each call makes a new output, the previous one disposed (pool reuse)",
+    "not in place: each call writes the module's own output, reused from the last call (disposing the stale previous handle does nothing)",
     "a repetition = K back-to-back calls then a 1-element readback; every result checked against float64",
   );
   const info: RunInfo = {
