@@ -154,8 +154,8 @@ class PuzzlelibImpl implements Impl {
     };
 
     if (!this.inplace) {
-      // The module reuses its output each call; disposing the previous (now stale) one does nothing, as a model
-      // that does not keep them: the allocator hands the same two buffers back and forth.
+      // As a model that does not keep its outputs: the module writes each call's output into the
+      // memory of the last one, and disposing the previous (now stale) handle does nothing.
       const sentinel = keep(gpuarray.zeros([1]));
       const sync = async () => void (await sentinel.get());
       if (direction === "forward") {
