@@ -118,6 +118,24 @@ for (const name of BACKENDS_UNDER_TEST) {
       assert.deepEqual(await values(y), [0, 2]);
     });
 
+    it("a backend that fails while writing the reused output makes it stale, not silently changed", async () => {
+      await useBackend(name);
+      const act = new Activation("relu");
+      const y = act.forward(f32([-1, 2]));
+      const backend = y.backend as { run: (launch: unknown) => void };
+      const run = backend.run;
+      backend.run = () => {
+        throw new BackendError("a worker died");
+      };
+      try {
+        assert.throws(() => act.forward(f32([3, 4])), /a worker died/);
+      } finally {
+        backend.run = run;
+      }
+      assert.ok(y.stale);
+      assert.deepEqual(await values(act.forward(f32([5, -6]))), [5, 0]);
+    });
+
     it("tidy() frees what it made except what it returns or keeps", async () => {
       await useBackend(name);
       const act = new Activation("relu");
@@ -157,6 +175,12 @@ for (const name of BACKENDS_UNDER_TEST) {
         (error: Error) => error instanceof BackendError && /returned a Promise/.test(error.message),
       );
       assert.equal(made!.disposed, true);
+      let outer: GPUArray | null = null;
+      tidy(() => {
+        outer = f32([2]);
+        tidy(() => void keep(outer!)); // kept from an inner scope: no scope frees it
+      });
+      assert.deepEqual(await values(outer!), [2]);
       assert.throws(() => tidy(5 as never), /tidy expects a function/);
       assert.throws(() => keep({} as never), /keep expects a GPUArray/);
     });

@@ -77,17 +77,17 @@ export function collectWhenDropped(handle: Handle): void {
   pending.push(handle);
 }
 
-/** The arrays made inside the innermost running tidy(), or null outside every scope. */
-let scope: Set<Handle> | null = null;
+/** The arrays made inside each running tidy(), innermost last. */
+const scopes: Set<Handle>[] = [];
 
-/** Records a new user array in the running tidy() scope, which frees it unless it is kept. */
+/** Records a new user array in the innermost running tidy(), which frees it unless kept. */
 export function trackInScope(handle: Handle): void {
-  scope?.add(handle);
+  scopes[scopes.length - 1]?.add(handle);
 }
 
-/** Takes an array out of the running scope; returns false if the scope did not hold it. */
-export function untrackFromScope(handle: Handle): boolean {
-  return scope?.delete(handle) ?? false;
+/** Takes an array out of every running scope, so that no tidy() frees it. */
+export function untrackFromScope(handle: Handle): void {
+  for (const scope of scopes) scope.delete(handle);
 }
 
 /**
@@ -95,15 +95,14 @@ export function untrackFromScope(handle: Handle): boolean {
  * restored whatever happens. If `body` throws, what it made is freed before the error goes on.
  */
 export function inScope<T>(body: () => T): { result: T; made: Set<Handle> } {
-  const outer = scope;
   const made = new Set<Handle>();
-  scope = made;
+  scopes.push(made);
   try {
     return { result: body(), made };
   } catch (error) {
     for (const handle of made) handle.dispose();
     throw error;
   } finally {
-    scope = outer;
+    scopes.pop();
   }
 }

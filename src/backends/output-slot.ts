@@ -72,11 +72,16 @@ export class OutputSlot {
     return (this.current = new GPUArray(this.storage, shape));
   }
 
-  /** Gives back acquire()'s new memory, if it made any: the last output stays as it was. */
+  /**
+   * After a failed write: gives back acquire()'s new memory, so the last output stays as it was;
+   * or, if the write went into the last output's memory, makes its handle stale, since a
+   * backend that failed midway (a worker that died) may have written part of it.
+   */
   abort(): void {
     const fresh = this.fresh;
     this.fresh = null;
-    fresh?.backend.release(fresh.buffer);
+    if (fresh !== null) fresh.backend.release(fresh.buffer);
+    else if (this.storage !== null) this.storage.version++;
   }
 
   /**
