@@ -1,6 +1,7 @@
 // Command-line parsing: a small getopt for the commands' options, and the parsers of their values
 // (slices, numbers, ranges, choices). Every problem is a UsageError, which exits with code 2.
 
+import { quote } from "../core/describe.js";
 import { checkSlice, type Slice } from "../core/slice.js";
 import { UsageError } from "./errors.js";
 
@@ -121,7 +122,7 @@ export function parseNumbers(option: string, text: string): number[] {
 /** `lo:hi` with lo < hi, both finite. */
 export function parseRange(text: string): [number, number] {
   const parts = text.split(":");
-  const usage = `--range ${JSON.stringify(text)} is not a range; write low:high with low < high, e.g. -6:6`;
+  const usage = `--range ${quote(text)} is not a range; write low:high with low < high, e.g. -6:6`;
   if (parts.length !== 2) throw new UsageError(usage);
   const [low, high] = parts.map((part) => (part.trim() === "" ? NaN : Number(part)));
   if (!Number.isFinite(low) || !Number.isFinite(high) || !(low! < high!)) {

@@ -45,13 +45,17 @@ export function niceTicks(low: number, high: number, target = 7): number[] {
   const raw = (high - low) / target;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let k = Math.ceil(low / step - 1e-9); k * step <= high + step * 1e-9; k++) {
-    // Rounding to the step's decimals keeps 0.30000000000000004 out of the labels.
-    ticks.push(
-      Number((k * step).toFixed(Math.min(100, Math.max(0, -Math.floor(Math.log10(step)) + 1)))),
-    );
+  const first = Math.ceil(low / step - 1e-9);
+  const last = Math.floor(high / step + 1e-9);
+  // A step too small for the values (k past 2^53, where k + 1 === k) or not finite would loop
+  // forever; the callers keep domains wide enough that this never happens, so no ticks is safe.
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last - first > 10 * target) {
+    return [];
   }
+  const decimals = Math.min(100, Math.max(0, -Math.floor(Math.log10(step)) + 1));
+  const ticks: number[] = [];
+  // Rounding to the step's decimals keeps 0.30000000000000004 out of the labels.
+  for (let k = first; k <= last; k++) ticks.push(Number((k * step).toFixed(decimals)));
   return ticks;
 }
 
@@ -67,15 +71,36 @@ export function yDomain(series: readonly Series[]): [number, number] {
     }
   }
   if (low === Infinity) return [-1, 1];
-  // A flat curve (relu' on x > 0, say) gets a unit margin; a tiny but real range keeps its scale.
-  if (high - low <= 1e-9 * Math.max(Math.abs(low), Math.abs(high))) return [low - 1, high + 1];
+  // A flat curve (relu' on x > 0, say) gets a unit margin, or 5% of a large value (1e30 - 1 is
+  // 1e30); a tiny but real range keeps its scale.
+  if (high - low <= 1e-9 * Math.max(Math.abs(low), Math.abs(high))) {
+    const pad = Math.max(1, Math.abs(low) * 0.05, Math.abs(high) * 0.05);
+    return [clampFinite(low - pad), clampFinite(high + pad)];
+  }
   // A 5% margin, as matplotlib's: curves never touch the frame, and no tick widens the view.
-  const pad = (high - low) * 0.05;
-  return [low - pad, high + pad];
+  // Halves first, so values near the float64 limit do not overflow.
+  const pad = (high / 2 - low / 2) * 0.1;
+  return [clampFinite(low - pad), clampFinite(high + pad)];
 }
 
+const clampFinite = (value: number): number =>
+  Math.min(Math.max(value, -Number.MAX_VALUE), Number.MAX_VALUE);
+
+/**
+ * Characters XML 1.0 cannot hold even escaped (most C0 controls, U+FFFE, U+FFFF, lone
+ * surrogates): an SVG with one is malformed and resvg refuses it.
+ */
+export const NOT_XML_CHAR =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+// The command refuses such titles; a text that still has one shows U+FFFD, never a broken file.
 const escape = (text: string): string =>
-  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  text
+    .replace(NOT_XML_CHAR, "\ufffd")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
 
 const fixed = (value: number): string => String(Math.round(value * 100) / 100);
 
@@ -118,13 +143,13 @@ export function renderSvg(chart: Chart): string {
   for (const t of xTicks) {
     out.push(
       `<line x1="${fixed(px(t))}" y1="${bottom}" x2="${fixed(px(t))}" y2="${bottom + 5}" stroke="#333333"/>`,
-      `<text x="${fixed(px(t))}" y="${bottom + 19}" text-anchor="middle">${formatTick(t)}</text>`,
+      `<text x="${fixed(px(t))}" y="${bottom + 19}" text-anchor="middle">${formatTick(t, xTicks)}</text>`,
     );
   }
   for (const t of yTicks) {
     out.push(
       `<line x1="${left - 5}" y1="${fixed(py(t))}" x2="${left}" y2="${fixed(py(t))}" stroke="#333333"/>`,
-      `<text x="${left - 8}" y="${fixed(py(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`,
+      `<text x="${left - 8}" y="${fixed(py(t) + 4)}" text-anchor="end">${formatTick(t, yTicks)}</text>`,
     );
   }
   out.push(`</g>`);
@@ -224,7 +249,21 @@ function legend(series: readonly Series[], x: number, y: number, width: number):
   return out.join("\n");
 }
 
-function formatTick(value: number): string {
-  // A true minus sign, as in typeset plots.
-  return String(Object.is(value, -0) ? 0 : value).replace("-", "\u2212");
+/**
+ * A tick's label: the plain number when short, else the exponent form with just the digits that
+ * tell neighbouring ticks apart (1.00001e15, not 1000010000000000), so labels do not overlap.
+ */
+function formatTick(value: number, ticks: readonly number[]): string {
+  let text = String(Object.is(value, -0) ? 0 : value).replace("e+", "e");
+  const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 0;
+  if (text.length > 8 && value !== 0 && step > 0) {
+    const digits = Math.floor(Math.log10(Math.abs(value))) - Math.floor(Math.log10(step));
+    const short = value
+      .toExponential(Math.min(20, Math.max(0, digits)))
+      .replace(/\.?0+e/, "e")
+      .replace("e+", "e");
+    if (short.length < text.length) text = short;
+  }
+  // True minus signs, as in typeset plots.
+  return text.replace(/-/g, "\u2212");
 }
