@@ -212,6 +212,29 @@ for (const backend of BACKENDS_UNDER_TEST) {
       });
     }
 
+    // The args are the numbers written, not their float32 values: near a root or a kink the
+    // difference is the whole result. [function, args, x, float64 f(x) at the exact args].
+    const f32tenth = Math.fround(0.1);
+    const EXACT_ARGS: [ActName, number[], number, number][] = [
+      ["hardSigmoid", [], Math.fround(-2.9999001), Math.fround(-2.9999001) / 6 + 0.5],
+      ["hardSigmoid", [], Math.fround(-2.9999998), Math.fround(-2.9999998) / 6 + 0.5],
+      ["hardSigmoid", [0.2, 0.5], Math.fround(-2.4999998), Math.fround(-2.4999998) * 0.2 + 0.5],
+      // f32(0.1) is above 0.1: threshold passes it, the shrinks keep what is past lambda.
+      ["threshold", [0.1, 20], f32tenth, f32tenth],
+      ["softShrink", [0.1], f32tenth, f32tenth - 0.1],
+      ["softShrink", [0.1], -f32tenth, 0.1 - f32tenth],
+      ["hardShrink", [0.1], f32tenth, f32tenth],
+    ];
+    for (const [name, args, x, exact] of EXACT_ARGS) {
+      it(`${name}(${args.join(", ")}) at ${x} is the exact function's value within 1 ULP`, async () => {
+        const { y } = await runAct({ name, args }, "float32", new Float32Array([x]));
+        assert.ok(
+          err32(y[0]!, exact) <= 1,
+          `${name}(${args.join(", ")}) forward float32: x=${fmt32(x)} expected ${exact} got ${fmt32(y[0]!)}`,
+        );
+      });
+    }
+
     it("tanh keeps the sign of zero; sigmoid(+-0) is exactly 0.5", async () => {
       const t = await runAct({ name: "tanh", args: [] }, "float32", new Float32Array([-0, 0]));
       assert.ok(

@@ -17,7 +17,7 @@ import {
 import { halfToNumber, numberToHalf } from "../src/host/float16.js";
 import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../src/ops/activations.js";
 import { copysign, ilogb, input, ldexp, round, type F, type Kernel } from "../src/ops/ir.js";
-import { activationKernel, type Direction } from "../src/ops/kernels.js";
+import { activationKernel, kernelParams, type Direction } from "../src/ops/kernels.js";
 import { expandKernel } from "../src/ops/libm.js";
 
 type Dtype = "float32" | "float16";
@@ -200,7 +200,7 @@ describe("wasm renderer", () => {
         const x = i === 0 ? DENSE : SPARSE;
         it(`${name}.${direction}(${args.join(", ")}) float32 matches the JS float32 program`, () => {
           const kernel = activationKernel(name, direction, args);
-          checkFloat32(kernel, args, activationInputs(kernel, x), false);
+          checkFloat32(kernel, kernelParams(name, args), activationInputs(kernel, x), false);
         });
       });
     }
@@ -209,7 +209,7 @@ describe("wasm renderer", () => {
   for (const name of ACTIVATION_NAMES) {
     for (const args of argSets(name)) {
       it(`${name}(${args.join(", ")}) float16 over all halves matches float32 rounded once`, () => {
-        checkFloat16(activationKernel(name, "forward", args), args, false);
+        checkFloat16(activationKernel(name, "forward", args), kernelParams(name, args), false);
       });
     }
   }
@@ -245,7 +245,7 @@ describe("wasm renderer", () => {
   it("runs in shared memory", () => {
     const kernel = activationKernel("softPlus", "forward");
     checkFloat32(kernel, [], activationInputs(kernel, SPARSE), true);
-    checkFloat16(activationKernel("elu", "backward"), [0.5], true);
+    checkFloat16(activationKernel("elu", "backward"), kernelParams("elu", [0.5]), true);
   });
 });
 

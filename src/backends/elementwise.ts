@@ -10,6 +10,7 @@ export interface ElementwiseCall {
    * elements outside the slice are copied from it, and in place it is overwritten.
    */
   readonly inputs: readonly [GPUArray, ...GPUArray[]];
+  /** float32 values: kernelParams(args). */
   readonly params: readonly number[];
   readonly slice: NormalizedSlice;
   /** Where the output goes: the module's slot, or "inplace" for the first input itself. */
@@ -32,16 +33,13 @@ export function runElementwise({
   const { backend, dtype, size } = source;
   // Every input is checked (stale, disposed) before anything is written.
   const buffers = inputs.map((array) => array.buffer);
-  // Uniforms are float32 on every backend; rounding here keeps all backends on the same values
-  // (clip's bounds, in particular, must equal the clipped outputs bit for bit).
-  const rounded = params.map(Math.fround);
   if (output === "inplace") {
-    backend.run({ kernel, dtype, output: buffers[0]!, inputs: buffers, params: rounded, slice });
+    backend.run({ kernel, dtype, output: buffers[0]!, inputs: buffers, params, slice });
     return source;
   }
   const target = output.acquire(backend, dtype, size, inputs);
   try {
-    backend.run({ kernel, dtype, output: target, inputs: buffers, params: rounded, slice });
+    backend.run({ kernel, dtype, output: target, inputs: buffers, params, slice });
   } catch (error) {
     output.abort();
     throw error;

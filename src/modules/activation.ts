@@ -1,3 +1,4 @@
+import { describeValue, quote } from "../core/describe.js";
 import type { DType } from "../core/dtype.js";
 import { ModuleError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
@@ -13,7 +14,7 @@ import {
   type BackwardFrom,
 } from "../ops/activations.js";
 import type { Kernel } from "../ops/ir.js";
-import { activationKernel } from "../ops/kernels.js";
+import { activationKernel, kernelParams } from "../ops/kernels.js";
 import { Blueprint } from "./blueprint.js";
 import { Module, type Json } from "./module.js";
 
@@ -68,17 +69,18 @@ export class Activation extends Module {
   /** Chosen once, from the args, so that a call does no lookup. */
   private readonly forwardKernel: Kernel;
   private readonly backwardKernel: Kernel;
+  private readonly kernelParams: readonly number[];
 
   constructor(activation: ActivationName, options: ActivationOptions = {}) {
     checkOptions(options);
     super(options.name ?? null);
     if (!isActivationName(activation)) {
       throw new ModuleError(
-        `unknown activation ${JSON.stringify(activation)}; allowed: ${ACTIVATION_NAMES.join(", ")}`,
+        `unknown activation ${describeName(activation)}; allowed: ${ACTIVATION_NAMES.join(", ")}`,
       );
     }
     if (options.inplace !== undefined && typeof options.inplace !== "boolean") {
-      throw new ModuleError(`inplace must be true or false, got ${String(options.inplace)}`);
+      throw new ModuleError(`inplace must be true or false, got ${describeValue(options.inplace)}`);
     }
     this.activation = activation;
     this.slc = options.slc == null ? null : checkSlice(options.slc);
@@ -94,6 +96,7 @@ export class Activation extends Module {
     }
     this.forwardKernel = activationKernel(activation, "forward", this.args);
     this.backwardKernel = activationKernel(activation, "backward", this.args);
+    this.kernelParams = Object.freeze(kernelParams(activation, this.args));
   }
 
   get classname(): string {
@@ -121,7 +124,7 @@ export class Activation extends Module {
     this.data = runElementwise({
       kernel: this.forwardKernel,
       inputs: [data],
-      params: this.args,
+      params: this.kernelParams,
       slice: normalizeSlice(this.slc, data.size),
       output: this.inplace ? "inplace" : this.outputSlot("data"),
     });
@@ -137,7 +140,7 @@ export class Activation extends Module {
     this.grad = runElementwise({
       kernel: this.backwardKernel,
       inputs: [grad, kept],
-      params: this.args,
+      params: this.kernelParams,
       slice: normalizeSlice(this.slc, grad.size),
       output: this.inplace ? "inplace" : this.outputSlot("grad"),
     });
@@ -158,6 +161,10 @@ export class Activation extends Module {
   }
 }
 
+/** An activation name as messages show it: quoted when a string, described otherwise. */
+const describeName = (name: unknown): string =>
+  typeof name === "string" ? quote(name) : describeValue(name);
+
 function checkOptions(options: unknown): void {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new ModuleError("Activation options must be an object {slc, inplace, name, args}");
@@ -165,7 +172,7 @@ function checkOptions(options: unknown): void {
   const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.includes(key));
   if (unknown.length > 0) {
     throw new ModuleError(
-      `unknown Activation option ${unknown.join(", ")}; allowed: ${OPTION_NAMES.join(", ")}`,
+      `unknown Activation option ${quote(unknown.join(", "))}; allowed: ${OPTION_NAMES.join(", ")}`,
     );
   }
 }
@@ -183,13 +190,15 @@ function resolveArgs(activation: ActivationName, args: readonly number[] | undef
   const count = fewest === spec.params.length ? `${fewest}` : `${fewest} to ${spec.params.length}`;
   if (!Array.isArray(args) || args.length < fewest || args.length > spec.params.length) {
     throw new ModuleError(
-      `${activation} takes ${count} args (${expected}), got ${Array.isArray(args) ? args.length : String(args)}`,
+      `${activation} takes ${count} args (${expected}), got ${Array.isArray(args) ? args.length : describeValue(args)}`,
     );
   }
   // Args are used as float32 values: 1e39 is finite but not as a float32.
   const bad = args.find((a) => typeof a !== "number" || !Number.isFinite(Math.fround(a)));
   if (bad !== undefined)
-    throw new ModuleError(`${activation} args must be finite float32 numbers, got ${String(bad)}`);
+    throw new ModuleError(
+      `${activation} args must be finite float32 numbers, got ${describeValue(bad)}`,
+    );
   const full = [...args, ...defaults.slice(args.length)];
   const problem = spec.validate?.(full);
   if (problem) throw new ModuleError(problem);

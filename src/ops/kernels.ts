@@ -18,7 +18,7 @@ const cache = new Map<string, Kernel>();
  * - backward reads the incoming gradient g and the forward output y, or the forward input x for
  *   functions whose backwardFrom says so for these args;
  * - a function with an `atDefaults` form runs it when the args are all the defaults.
- * The default args are the params' defaults.
+ * The default args are the params' defaults. The kernel's parameters are kernelParams(args).
  */
 export function activationKernel(
   name: ActivationName,
@@ -35,14 +35,17 @@ export function activationKernel(
   const id = `${canonical}.${direction}${variant}`;
   let kernel = cache.get(id);
   if (kernel === undefined) {
-    const params = spec.params.map((_, i) => param(i));
-    const paramCount = params.length;
+    const count = kernelParams(name, full).length / 2;
+    const params = Array.from({ length: count }, (_, i) => param(i));
+    const residuals = Array.from({ length: count }, (_, i) => param(count + i));
+    const paramCount = 2 * count;
     const v = input(from);
     const g = input("g");
     let body: F;
     if (direction === "forward") {
-      body = cheap === null ? spec.forward(input("x"), params) : cheap.forward(input("x"));
-    } else body = cheap === null ? spec.backward(v, g, params) : cheap.backward(v, g);
+      body =
+        cheap === null ? spec.forward(input("x"), params, residuals) : cheap.forward(input("x"));
+    } else body = cheap === null ? spec.backward(v, g, params, residuals) : cheap.backward(v, g);
     kernel =
       direction === "forward"
         ? { id, inputs: ["x"], paramCount, body }
@@ -50,4 +53,16 @@ export function activationKernel(
     cache.set(id, kernel);
   }
   return kernel;
+}
+
+/**
+ * What a kernel of `name` reads for these (full) args: each arg, then each value the spec derives
+ * from them, as a float32 (uniforms are float32 on every backend, and clip's bounds must equal its
+ * clipped outputs bit for bit); then what that rounding lost, so that formulas can be exact where
+ * the lost part matters.
+ */
+export function kernelParams(name: ActivationName, args: readonly number[]): number[] {
+  const values = [...args, ...(ACTIVATIONS[name].derive?.(args) ?? [])];
+  const rounded = values.map(Math.fround);
+  return [...rounded, ...values.map((value, i) => Math.fround(value - rounded[i]!))];
 }

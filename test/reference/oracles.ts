@@ -47,11 +47,14 @@ export const DEFAULT_ARGS: Record<ActName, readonly number[]> = {
   mish: [],
 };
 
-/** The library uses the parameters as float32 values, so the oracles do the same. */
+/**
+ * The parameters exactly as given (1/6 is 1/6, not its float32 value): the contract is the exact
+ * function at the args a user writes, however the library carries them.
+ */
 function arg(args: readonly number[], index: number, name: ActName): number {
   const value = args[index] ?? DEFAULT_ARGS[name][index];
   if (value === undefined) throw new Error(`${name}: missing arg ${index}`);
-  return Math.fround(value);
+  return value;
 }
 
 /**
@@ -180,7 +183,9 @@ export function backward(name: ActName, g: number, at: At, args: readonly number
       return args.length === 0 ? g * -Math.expm1(-y) : extra.softPlusBetaGrad(g, at, a(0), a(1));
     case "clip":
     case "hardTanh":
-      return a(0) < y && y < a(1) ? g : 0;
+      // From y alone, y at a bound is flat: the float32 output holds the bound as a float32, so
+      // the bounds are compared as float32 values (x = f32(max) < max gives the same y as x > max).
+      return Math.fround(a(0)) < y && y < Math.fround(a(1)) ? g : 0;
     case "relu6":
       return 0 < y && y < 6 ? g : 0;
     case "selu":

@@ -1,7 +1,7 @@
 // PuzzleLib's own seven functions. Every backward reads the output y (see spec.ts).
 
 import { add, div, eq, expm1, gt, ldexp, le, log1p, lt, mul, neg, select, sub } from "../ir.js";
-import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
+import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
 import { clampGrad, clampTo, sigmoidOf, sigmoidParts, softplusOf, tanhOf } from "./forms.js";
 import { first, second, type ActivationSpec } from "./spec.js";
 
@@ -91,9 +91,9 @@ export const CORE: Record<(typeof CORE_NAMES)[number], ActivationSpec> = {
     // max(zh, 0) + log1p(exp(-|zh|)) never overflows (PuzzleLib's log(1 + exp(x)) does past 88),
     // plus zl times the derivative sigmoid(zh); for zh < -20, where softplus(z) is e^z to 1e-9,
     // e^z = m 2^k is divided by beta before the one rounding that may make it subnormal.
-    forward: (x, p) => {
+    forward: (x, p, r) => {
       const [beta, threshold] = [first(p), second(p)];
-      const [zh, zl] = twoProduct(beta, x);
+      const [zh, zl] = paramProduct(beta, first(r), x);
       const { e, s: sig } = sigmoidParts(zh);
       const near = div(add(add(select(gt(zh, 0), zh, 0), log1p(e)), mul(zl, sig)), beta);
       const { m, k } = expParts(zh, zl);

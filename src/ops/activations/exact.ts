@@ -18,6 +18,7 @@ import {
   mul,
   neg,
   not,
+  or,
   round,
   select,
   sub,
@@ -48,6 +49,26 @@ export function twoProduct(a: F, b: F): [F, F] {
   const lo = add(add(add(sub(mul(ah, bh), hi), mul(ah, bl)), mul(al, bh)), mul(al, bl));
   const ok = and(and(lt(abs(a), SPLIT_MAX), lt(abs(b), SPLIT_MAX)), lt(abs(lo), Infinity));
   return [hi, select(ok, lo, 0)];
+}
+
+/**
+ * a * c for a float64 value c = hi + lo (both float32: a constant's pair, or a parameter and its
+ * residual): within float32 rounding on the float32 backends, and exact enough on the float64
+ * one that it rounds correctly. Where a * hi is infinite or NaN it is the result (lo may have
+ * the other sign: Inf - Inf).
+ */
+export function timesPair(a: F, [hi, lo]: readonly [F | number, F | number]): F {
+  const p = mul(a, hi);
+  return select(lt(abs(p), Infinity), add(p, mul(a, lo)), p);
+}
+
+/**
+ * p * x = hi + lo as twoProduct gives it, for a parameter p = ph + pl (float32 value and
+ * residual): pl * x joins lo where the product is finite (at x = +-Inf it would be Inf - Inf).
+ */
+export function paramProduct(ph: F, pl: F, x: F): [F, F] {
+  const [hi, lo] = twoProduct(ph, x);
+  return [hi, select(lt(abs(hi), Infinity), add(lo, mul(pl, x)), lo)];
 }
 
 /** e^x = m 2^k is computed for x clamped to this; past it every use rounds to 0 or Inf. */
@@ -87,3 +108,9 @@ export function gradTimes(g: F, m: F, k: F | number): F {
 
 /** x within [lo, hi], both inclusive (false for NaN). */
 export const within = (x: F, lo: number, hi: number) => and(ge(x, lo), le(x, hi));
+
+/**
+ * x <= t for t = hi + lo (a float32 hi and its residual lo), decided exactly: a float32 x above
+ * hi is at least an ULP above it, more than |lo|, so only x = hi needs lo. False for NaN x.
+ */
+export const atMost = (x: F, hi: F, lo: F) => or(lt(x, hi), and(eq(x, hi), ge(lo, 0)));

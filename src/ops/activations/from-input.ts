@@ -3,7 +3,7 @@
 
 import { abs, add, copysign, div, eq, exp, expm1, gt, lt, mul, neg, select, sub } from "../ir.js";
 import { horner } from "../libm-common.js";
-import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
+import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
 import { clampTo, sigmoidParts } from "./forms.js";
 import {
   GELU_ROOT_POLY,
@@ -57,8 +57,8 @@ const silu: ActivationSpec = {
   // error); sigmoid(zh) is corrected by zl sigmoid'(zh). For zh < -30, x sigmoid(z) is x e^z
   // to 1e-12, formed as x m 2^k and rounded once: a subnormal sigmoid times x would keep only
   // its few bits (x = -100 would be 40 ULP off).
-  forward: (x, p) => {
-    const [zh, zl] = twoProduct(first(p), x);
+  forward: (x, p, residuals) => {
+    const [zh, zl] = paramProduct(first(p), first(residuals), x);
     const { e, r, negative, s } = sigmoidParts(zh);
     const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
     const near = mul(x, add(s, mul(zl, mul(s, rest))));
@@ -71,8 +71,8 @@ const silu: ActivationSpec = {
   // t = z - z0 (exact near z0), N = t + e^z0 expm1(t), two terms of one sign, so the root
   // does not cancel. For z >= 0, s = r and 1 - s = e r. Below -30 the derivative is
   // e^z (1 + z), scaled as in forward and rounded once after g.
-  backward: (x, g, p) => {
-    const [zh, zl] = twoProduct(first(p), x);
+  backward: (x, g, p, residuals) => {
+    const [zh, zl] = paramProduct(first(p), first(residuals), x);
     const e0 = exp(neg(abs(zh)));
     const e = add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|, zl included
     const onePlusE = add(1, e);

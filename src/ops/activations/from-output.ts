@@ -10,7 +10,6 @@ import {
   exp,
   expm1,
   gt,
-  le,
   log1p,
   lt,
   mul,
@@ -20,7 +19,7 @@ import {
   type F,
 } from "../ir.js";
 import { CORE, orderedBounds } from "./core.js";
-import { twoProduct } from "./exact.js";
+import { atMost, timesPair } from "./exact.js";
 import { clampGrad, clampTo } from "./forms.js";
 import { first, second, type ActivationSpec } from "./spec.js";
 
@@ -36,16 +35,6 @@ export const FROM_OUTPUT_NAMES = [
   "hardShrink",
   "threshold",
 ] as const;
-
-/**
- * a * c for a float64 constant c = hi + lo (both float32): within float32 rounding on the
- * float32 backends, and exact enough on the float64 one that it rounds correctly. Where a * hi
- * is infinite or NaN it is the result (lo may have the other sign: Inf - Inf).
- */
-function mulConst(a: F, [hi, lo]: readonly [number, number]): F {
-  const p = mul(a, hi);
-  return select(lt(abs(p), Infinity), add(p, mul(a, lo)), p);
-}
 
 // PyTorch's SELU constants (Klambauer et al.), as float32 hi + lo pairs of the float64 values.
 const SELU_SCALE = [1.0507010221481323, -3.479265231476347e-8] as const; // 1.0507009873554805
@@ -63,8 +52,8 @@ export const FROM_OUTPUT: Record<(typeof FROM_OUTPUT_NAMES)[number], ActivationS
     forward: (x) =>
       select(
         gt(x, 0),
-        mulConst(x, SELU_SCALE),
-        mulConst(expm1(select(gt(x, 0), 0, x)), SELU_SCALE_ALPHA),
+        timesPair(x, SELU_SCALE),
+        timesPair(expm1(select(gt(x, 0), 0, x)), SELU_SCALE_ALPHA),
       ),
     backwardFrom: "y",
     // y + hi is exact (Sterbenz) where it cancels, as y nears -scale*alpha, and lo is added
@@ -74,7 +63,7 @@ export const FROM_OUTPUT: Record<(typeof FROM_OUTPUT_NAMES)[number], ActivationS
       const d = add(y, SELU_SCALE_ALPHA[0]);
       const low = mul(g, SELU_SCALE_ALPHA[1]);
       const negative = select(eq(d, 0), low, add(mul(g, d), low));
-      return select(gt(y, 0), mulConst(g, SELU_SCALE), negative);
+      return select(gt(y, 0), timesPair(g, SELU_SCALE), negative);
     },
   },
   celu: {
@@ -113,16 +102,19 @@ export const FROM_OUTPUT: Record<(typeof FROM_OUTPUT_NAMES)[number], ActivationS
     validate: ([alpha]) => (alpha === 0 ? "hardSigmoid alpha must not be 0" : null),
     formula: "max(0, min(1, alpha * x + beta))",
     derivative: "g * alpha * [0 < y < 1]",
-    // alpha x + beta cancels near the lower kink, where the rounded product alone would be off
-    // by millions of ULPs of the result: the product is kept exact (hi + lo), hi + beta is exact
-    // there (Sterbenz), and lo is added last.
-    forward: (x, p) => {
-      const [hi, lo] = twoProduct(first(p), x);
-      return clampTo(add(add(hi, second(p)), lo), 0, 1);
+    // alpha x + beta cancels near the lower kink, where the rounded product would be off by
+    // millions of ULPs of the result, and so would a float32 alpha (1/6). As alpha (x - root),
+    // root = -beta / alpha in float64 (-3 at the defaults), x - root is exact near the kink
+    // (Sterbenz), and alpha's float32 part and residual each multiply it once.
+    derive: ([alpha, beta]) => [-beta! / alpha!],
+    forward: (x, p, r) => {
+      const t = sub(sub(x, p[2]!), r[2]!);
+      const y = add(mul(first(p), t), mul(first(r), t));
+      return clampTo(select(lt(abs(t), Infinity), y, mul(first(p), t)), 0, 1);
     },
     backwardFrom: "y",
     // y = 0 and y = 1 are the flat parts (the kinks included, as PyTorch's x = +-3).
-    backward: (y, g, p) => clampGrad(y, mul(g, first(p)), 0, 1),
+    backward: (y, g, p, r) => clampGrad(y, timesPair(g, [first(p), first(r)]), 0, 1),
   },
   // clip's definition with PyTorch's Hardtanh defaults.
   hardTanh: {
@@ -157,8 +149,12 @@ export const FROM_OUTPUT: Record<(typeof FROM_OUTPUT_NAMES)[number], ActivationS
     validate: ([lambda]) => (lambda! >= 0 ? null : `softShrink lambda must be >= 0, got ${lambda}`),
     formula: "x - lambda if x > lambda, x + lambda if x < -lambda, else 0",
     derivative: "g * [y != 0]",
-    // x - copysign(lambda, x) is exact near the kinks and passes NaN (both tests are false).
-    forward: (x, p) => select(le(abs(x), first(p)), 0, sub(x, copysign(first(p), x))),
+    // x - copysign(lambda, x) is exact near the kinks (lambda's residual added after), and NaN
+    // passes (both tests are false).
+    forward: (x, p, r) => {
+      const shifted = sub(sub(x, copysign(first(p), x)), mul(copysign(1, x), first(r)));
+      return select(atMost(abs(x), first(p), first(r)), 0, shifted);
+    },
     backwardFrom: "y",
     // x - lambda is 0 only at x = lambda, so y = 0 exactly on the flat part [-lambda, lambda].
     backward: nonzeroGrad,
@@ -168,7 +164,7 @@ export const FROM_OUTPUT: Record<(typeof FROM_OUTPUT_NAMES)[number], ActivationS
     validate: ([lambda]) => (lambda! >= 0 ? null : `hardShrink lambda must be >= 0, got ${lambda}`),
     formula: "x if |x| > lambda else 0",
     derivative: "g * [y != 0]",
-    forward: (x, p) => select(le(abs(x), first(p)), 0, x),
+    forward: (x, p, r) => select(atMost(abs(x), first(p), first(r)), 0, x),
     backwardFrom: "y",
     // |x| > lambda >= 0 means x != 0, so y = 0 exactly on the flat part.
     backward: nonzeroGrad,
@@ -182,12 +178,13 @@ export const FROM_OUTPUT: Record<(typeof FROM_OUTPUT_NAMES)[number], ActivationS
     ],
     formula: "x if x > threshold else value",
     derivative: "g * [x > threshold]",
-    // Tested as x <= threshold so that NaN passes through.
-    forward: (x, p) => select(le(x, first(p)), second(p), x),
-    // With value <= threshold, y > threshold exactly where x > threshold; with value above it,
-    // y = value comes from both pieces (PyTorch's Threshold(0.1, 20) at x = 20 and x = 0), so
-    // backward needs x.
-    backwardFrom: ([threshold, value]) => (value! <= threshold! ? "y" : "x"),
-    backward: (v, g, p) => select(le(v, first(p)), 0, g),
+    // Tested as x <= threshold (exactly, with its residual) so that NaN passes through. value's
+    // residual is dropped: the output is float32.
+    forward: (x, p, r) => select(atMost(x, first(p), first(r)), second(p), x),
+    // With value (the float32 output) <= threshold, y > threshold exactly where x > threshold;
+    // with value above it, y = value comes from both pieces (PyTorch's Threshold(0.1, 20) at
+    // x = 20 and x = 0), so backward needs x.
+    backwardFrom: ([threshold, value]) => (Math.fround(value!) <= threshold! ? "y" : "x"),
+    backward: (v, g, p, r) => select(atMost(v, first(p), first(r)), 0, g),
   },
 };
