@@ -135,7 +135,7 @@ for (const backend of BACKENDS_UNDER_TEST) {
         );
         assert.throws(
           () => new Activation("relu", { slice: null } as never),
-          /unknown Activation option slice/,
+          /unknown Activation option "slice"/,
         );
         assert.throws(
           () => new Activation("relu", { name: 3 as never }),
@@ -167,7 +167,7 @@ for (const backend of BACKENDS_UNDER_TEST) {
         assert.equal(act.data, y);
         assert.throws(
           () => act.calcMode("float64"),
-          /does not support dtype float64; supported: float32, float16/,
+          /does not support dtype "float64"; supported: float32, float16/,
         );
         assert.equal(act.calctype, "float32");
       });

@@ -23,7 +23,7 @@ describe("np and NDArray", () => {
   it("rejects ragged input, bad dtypes and bad shapes", () => {
     assert.throws(() => np.array([[1, 2], [3]]), { name: "BackendError", message: /ragged/ });
     assert.throws(() => np.array([[1, 2], 3] as never), /ragged/);
-    assert.throws(() => np.array([1], "int64" as never), /unsupported dtype int64/);
+    assert.throws(() => np.array([1], "int64" as never), /unsupported dtype "int64"/);
     assert.throws(() => np.zeros([2, -1]), BackendError);
     assert.throws(
       () => np.zeros([2, 3]).reshape([4, -1]),
@@ -106,7 +106,7 @@ describe("gpuarray", () => {
       [0, 0],
     ]);
     assert.equal(gpuarray.empty([3]).dtype, "float32");
-    assert.throws(() => gpuarray.empty([3], "int8" as never), /unsupported dtype int8/);
+    assert.throws(() => gpuarray.empty([3], "int8" as never), /unsupported dtype "int8"/);
     assert.throws(() => gpuarray.toGpu([1, 2] as never), /expects an NDArray/);
   });
 });

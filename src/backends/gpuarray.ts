@@ -1,6 +1,7 @@
 import { allocateTyped, checkDType, itemSize, type DType } from "../core/dtype.js";
+import { describeValue } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
-import { formatShape, sizeOf, type Shape } from "../core/shape.js";
+import { formatShape, sizeOf, toShape, type Shape } from "../core/shape.js";
 import { NDArray } from "../host/ndarray.js";
 import type { Backend, DeviceBuffer } from "./backend.js";
 import {
@@ -146,7 +147,9 @@ export function keep<T extends GPUArray>(array: T): T {
 /** Copies a host array to the current backend (PuzzleLib's gpuarray.to_gpu). */
 function toGpu(array: NDArray): GPUArray {
   if (!(array instanceof NDArray)) {
-    throw new BackendError("gpuarray.toGpu expects an NDArray (make one with np.array)");
+    throw new BackendError(
+      `gpuarray.toGpu expects an NDArray (make one with np.array), got ${describeValue(array)}`,
+    );
   }
   const backend = currentBackend();
   const buffer = backend.allocate(array.dtype, array.size);
@@ -155,14 +158,15 @@ function toGpu(array: NDArray): GPUArray {
 }
 
 /** An array on the current backend with unspecified contents. */
-function empty(shape: Shape, dtype: DType = "float32"): GPUArray {
-  const size = sizeOf(shape);
+function empty(shape: Shape | number, dtype: DType = "float32"): GPUArray {
+  const dims = toShape(shape);
+  const size = sizeOf(dims);
   const backend = currentBackend();
-  return userArray(backend, backend.allocate(checkDType(dtype), size), shape);
+  return userArray(backend, backend.allocate(checkDType(dtype), size), dims);
 }
 
 /** An array of zeros on the current backend. */
-function zeros(shape: Shape, dtype: DType = "float32"): GPUArray {
+function zeros(shape: Shape | number, dtype: DType = "float32"): GPUArray {
   const array = empty(shape, dtype);
   array.backend.upload(array.buffer, allocateTyped(array.dtype, array.size));
   return array;

@@ -1,3 +1,4 @@
+import { describeValue, quote } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
 import type { Backend, BackendName, BackendOptions } from "./backend.js";
 import { CpuBackend } from "./cpu/cpu-backend.js";
@@ -28,11 +29,11 @@ function startCpu(): Backend {
  * Rejects, leaving the current backend as it was, if the backend is unknown or cannot start.
  */
 export async function setBackend(name: BackendName, options: BackendOptions = {}): Promise<void> {
-  if (!Object.hasOwn(FACTORIES, name)) {
-    throw new BackendError(
-      `unknown backend ${JSON.stringify(name)}; available: ${BACKEND_NAMES.join(", ")}`,
-    );
+  if (typeof name !== "string" || !Object.hasOwn(FACTORIES, name)) {
+    const shown = typeof name === "string" ? quote(name) : describeValue(name);
+    throw new BackendError(`unknown backend ${shown}; available: ${BACKEND_NAMES.join(", ")}`);
   }
+  checkOptions(options);
   const request = ++requests;
   let starting = started.get(name);
   // One start per backend, shared by concurrent calls; a backend that died is started anew.
@@ -45,6 +46,22 @@ export async function setBackend(name: BackendName, options: BackendOptions = {}
   await backend.configure?.(options);
   // Overlapping calls: the one made last decides, whichever finishes last.
   if (request === requests) current = backend;
+}
+
+const OPTION_NAMES: readonly (keyof BackendOptions)[] = ["threads"];
+
+function checkOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new BackendError(
+      `setBackend options must be an object {threads}, got ${describeValue(options)}`,
+    );
+  }
+  const unknown = Object.keys(options).find((key) => !(OPTION_NAMES as string[]).includes(key));
+  if (unknown !== undefined) {
+    throw new BackendError(
+      `unknown setBackend option ${quote(unknown)}; allowed: ${OPTION_NAMES.join(", ")}`,
+    );
+  }
 }
 
 /** The name of the backend new arrays go to; "cpu" unless setBackend chose another. */

@@ -1,3 +1,4 @@
+import { describeValue, quote } from "./describe.js";
 import { BackendError } from "./errors.js";
 
 /** The element types puzzlelib-ts stores. float16 is kept as raw IEEE half bits. */
@@ -23,7 +24,8 @@ export function isDType(value: unknown): value is DType {
 /** The dtype itself, or a BackendError naming the dtypes there are. */
 export function checkDType(value: unknown): DType {
   if (!isDType(value)) {
-    throw new BackendError(`unsupported dtype ${String(value)}; use ${DTYPES.join(", ")}`);
+    const shown = typeof value === "string" ? quote(value) : describeValue(value);
+    throw new BackendError(`unsupported dtype ${shown}; use ${DTYPES.join(", ")}`);
   }
   return value;
 }
@@ -32,7 +34,20 @@ export function itemSize(dtype: DType): number {
   return BYTES_PER_ELEMENT[dtype];
 }
 
+/** A zeroed typed array; a size the engine cannot allocate is a BackendError, not a RangeError. */
 export function allocateTyped(dtype: DType, size: number): AnyTypedArray {
+  try {
+    return newTyped(dtype, size);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new BackendError(
+      `cannot allocate ${size} ${dtype} elements (${size * itemSize(dtype)} bytes) on the host: ` +
+        `${error.message}`,
+    );
+  }
+}
+
+function newTyped(dtype: DType, size: number): AnyTypedArray {
   switch (dtype) {
     case "float32":
       return new Float32Array(size);

@@ -1,4 +1,7 @@
+import { describeValue, quote } from "./describe.js";
 import { ModuleError } from "./errors.js";
+
+const SLICE_KEYS = ["start", "stop", "step"];
 
 /** A Python slice over the flattened tensor; null means "omitted", as None in Python. */
 export interface Slice {
@@ -24,10 +27,26 @@ export function slice(start?: number | null, stop?: number | null, step?: number
   return Object.freeze(value);
 }
 
-/** Validates a slice-like value (from user code or a parsed blueprint) and returns a Slice. */
+/**
+ * Validates a slice-like value (from user code or a parsed blueprint) and returns a Slice. An
+ * array is refused, not read as a slice: [0, 2] is neither Python's slice(0, 2) nor a list of
+ * indices here, and reading it as {} would activate everything.
+ */
 export function checkSlice(value: unknown): Slice {
+  if (Array.isArray(value)) {
+    throw new ModuleError(
+      `slc must be a slice, got an array of length ${value.length}; write slice(start, stop, step), ` +
+        `e.g. slice(0, 2) for the first two elements`,
+    );
+  }
   if (typeof value !== "object" || value === null) {
-    throw new ModuleError(`slc must be a slice (see slice()) or null, got ${String(value)}`);
+    throw new ModuleError(`slc must be a slice (see slice()) or null, got ${describeValue(value)}`);
+  }
+  const unknown = Object.keys(value).filter((key) => !SLICE_KEYS.includes(key));
+  if (unknown.length > 0) {
+    throw new ModuleError(
+      `slc has unknown key ${quote(unknown[0]!)}; a slice has start, stop and step (see slice())`,
+    );
   }
   const { start, stop, step } = value as Record<string, unknown>;
   for (const [name, bound] of [
@@ -36,7 +55,9 @@ export function checkSlice(value: unknown): Slice {
     ["step", step],
   ] as const) {
     if (bound !== null && bound !== undefined && !Number.isSafeInteger(bound)) {
-      throw new ModuleError(`slice ${name} must be an integer or null, got ${String(bound)}`);
+      throw new ModuleError(
+        `slice ${name} must be an integer or null, got ${describeValue(bound)}`,
+      );
     }
   }
   if (step === 0) throw new ModuleError("slice step cannot be zero");

@@ -1,4 +1,5 @@
 import { allocateTyped, checkDType, type AnyTypedArray, type DType } from "../core/dtype.js";
+import { describeValue } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
 import { formatShape, sizeOf, type Shape } from "../core/shape.js";
 import { halfToNumber, numberToHalf } from "./float16.js";
@@ -38,22 +39,32 @@ export class NDArray {
 
   /** Element i of the flattened array, as a number (float16 decoded). */
   item(index: number): number {
-    const raw = this.data[index];
-    if (raw === undefined)
-      throw new BackendError(`index ${index} is out of bounds for size ${this.size}`);
+    const raw = Number.isInteger(index) ? this.data[index] : undefined;
+    if (raw === undefined) {
+      throw new BackendError(
+        `index ${describeValue(index)} is not an element of the flattened array of size ${this.size}`,
+      );
+    }
     return this.dtype === "float16" ? halfToNumber(raw) : raw;
   }
 
   /** A copy converted to `dtype` with numpy's casting (float to int32 truncates toward zero). */
   astype(dtype: DType): NDArray {
+    checkDType(dtype);
     const target = allocateTyped(dtype, this.size);
     for (let i = 0; i < this.size; i++) writeNumber(target, dtype, i, this.item(i));
     return new NDArray(target, this.shape, dtype);
   }
 
   /** A view with a new shape of the same size; one dimension may be -1 (inferred). */
-  reshape(shape: Shape): NDArray {
-    return new NDArray(this.data, inferShape(shape, this.size), this.dtype);
+  reshape(shape: Shape | number): NDArray {
+    const dims = typeof shape === "number" ? [shape] : shape;
+    if (!Array.isArray(dims)) {
+      throw new BackendError(
+        `reshape takes a shape (an array of dimensions, one may be -1), got ${describeValue(shape)}`,
+      );
+    }
+    return new NDArray(this.data, inferShape(dims, this.size), this.dtype);
   }
 
   /** The values as nested JavaScript arrays (a plain number for a 0-d array). */

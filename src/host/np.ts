@@ -1,6 +1,7 @@
 import { allocateTyped, checkDType, type AnyTypedArray, type DType } from "../core/dtype.js";
+import { describeValue } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
-import { sizeOf, type Shape } from "../core/shape.js";
+import { MAX_DIMS, sizeOf, toShape, type Shape } from "../core/shape.js";
 import { NDArray, writeNumber, type NestedArray } from "./ndarray.js";
 import { RandomState } from "./random.js";
 
@@ -21,6 +22,16 @@ const TYPED_DTYPES = new Map<unknown, DType>([
 function array(values: ArrayInput, dtype?: DType): NDArray {
   if (dtype !== undefined) checkDType(dtype);
   if (ArrayBuffer.isView(values)) {
+    if (
+      values instanceof BigInt64Array ||
+      values instanceof BigUint64Array ||
+      values instanceof DataView
+    ) {
+      throw new BackendError(
+        `np.array takes typed arrays of numbers, got a ${values.constructor.name}; ` +
+          `convert it first, e.g. Float64Array.from(values, Number)`,
+      );
+    }
     const typed = values as AnyTypedArray;
     if (dtype === "float16" && typed instanceof Uint16Array) {
       return new NDArray(typed.slice(), [typed.length], "float16");
@@ -37,10 +48,18 @@ function array(values: ArrayInput, dtype?: DType): NDArray {
   return fromFlat(flat, shape, dtype);
 }
 
-/** The shape read down the first elements; flatten() then checks every branch against it. */
+/**
+ * The shape read down the first elements; flatten() then checks every branch against it. Past
+ * MAX_DIMS levels it stops: a deeper nesting is refused before flatten() could recurse into it.
+ */
 function leadingShape(value: NestedArray): number[] {
   const shape: number[] = [];
   for (let level: NestedArray | undefined = value; Array.isArray(level); level = level[0]) {
+    if (shape.length === MAX_DIMS) {
+      throw new BackendError(
+        `np.array: the nested arrays are more than ${MAX_DIMS} levels deep (numpy's limit)`,
+      );
+    }
     shape.push(level.length);
   }
   return shape;
@@ -55,7 +74,7 @@ function flatten(
   if (depth === shape.length) {
     if (typeof value !== "number") {
       throw new BackendError(
-        `np.array expects numbers or nested arrays of numbers, got ${typeof value}`,
+        `np.array expects numbers or nested arrays of numbers, got ${describeValue(value)}`,
       );
     }
     flat.push(value);
@@ -78,11 +97,9 @@ function fromFlat(flat: readonly number[], shape: number[], dtype?: DType): NDAr
   return new NDArray(data, shape, chosen);
 }
 
-const asShape = (shape: Shape | number): Shape => (typeof shape === "number" ? [shape] : shape);
-
 /** An array of zeros (float64 by default, as numpy). */
 function zeros(shape: Shape | number, dtype: DType = "float64"): NDArray {
-  const dims = asShape(shape);
+  const dims = toShape(shape);
   return new NDArray(allocateTyped(checkDType(dtype), sizeOf(dims)), dims, dtype);
 }
 
@@ -100,7 +117,7 @@ const random = {
   },
   /** Integers in [low, high), int32 when they fit (numpy returns int64). */
   randint(low: number, high: number, shape: Shape | number = []): NDArray {
-    const dims = asShape(shape);
+    const dims = toShape(shape);
     const values = state.randint(low, high, sizeOf(dims));
     return values instanceof Int32Array
       ? new NDArray(values, dims, "int32")
@@ -108,11 +125,11 @@ const random = {
   },
   /** Standard normal samples, float64. */
   randn(...shape: number[]): NDArray {
-    return new NDArray(state.standardNormal(sizeOf(shape)), shape, "float64");
+    return new NDArray(state.standardNormal(sizeOf(toShape(shape))), shape, "float64");
   },
   /** Uniform samples in [0, 1), float64. */
   rand(...shape: number[]): NDArray {
-    return new NDArray(state.randomSample(sizeOf(shape)), shape, "float64");
+    return new NDArray(state.randomSample(sizeOf(toShape(shape))), shape, "float64");
   },
   RandomState,
 };

@@ -3,6 +3,10 @@
 // Nishimura's MT19937, numpy's legacy distributions); every path is checked against numpy 1.24
 // output in test/random.test.ts.
 
+import { describeValue } from "../core/describe.js";
+import { allocateTyped } from "../core/dtype.js";
+import { BackendError } from "../core/errors.js";
+
 const N = 624;
 const M = 397;
 const MATRIX_A = 0x9908b0df;
@@ -14,7 +18,7 @@ const TWO_POW_53 = 2 ** 53;
 
 function checkSize(size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) {
-    throw new RangeError(`size must be a non-negative integer, got ${size}`);
+    throw new BackendError(`size must be a non-negative integer, got ${describeValue(size)}`);
   }
 }
 
@@ -173,7 +177,7 @@ export class RandomState {
   /** As `np.random.seed(n)` for an integer n: init_genrand, then the gauss cache is dropped. */
   seed(seed: number): void {
     if (!Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_32) {
-      throw new RangeError(`Seed must be between 0 and 2**32 - 1, got ${seed}`);
+      throw new BackendError(`Seed must be between 0 and 2**32 - 1, got ${describeValue(seed)}`);
     }
     const key = this.key;
     let s = seed >>> 0;
@@ -219,7 +223,7 @@ export class RandomState {
   /** `np.random.random_sample(size)` / `np.random.rand(size)`. */
   randomSample(size: number): Float64Array {
     checkSize(size);
-    const out = new Float64Array(size);
+    const out = allocateTyped("float64", size) as Float64Array;
     for (let i = 0; i < size; i++) out[i] = this.nextDouble();
     return out;
   }
@@ -250,7 +254,7 @@ export class RandomState {
   /** `np.random.standard_normal(size)` / `np.random.randn(size)`. */
   standardNormal(size: number): Float64Array {
     checkSize(size);
-    const out = new Float64Array(size);
+    const out = allocateTyped("float64", size) as Float64Array;
     for (let i = 0; i < size; i++) out[i] = this.nextGauss();
     return out;
   }
@@ -262,15 +266,17 @@ export class RandomState {
    */
   randint(low: number, high: number, size: number): Int32Array | Float64Array {
     if (!Number.isInteger(low) || !Number.isInteger(high)) {
-      throw new RangeError(`randint bounds must be integers, got low=${low}, high=${high}`);
+      throw new BackendError(
+        `randint bounds must be integers, got low=${describeValue(low)}, high=${describeValue(high)}`,
+      );
     }
     if (low < -TWO_POW_53 || high > TWO_POW_53) {
-      throw new RangeError(`randint bounds must lie in [-2**53, 2**53], got [${low}, ${high})`);
+      throw new BackendError(`randint bounds must lie in [-2**53, 2**53], got [${low}, ${high})`);
     }
-    if (low >= high) throw new RangeError("low >= high");
+    if (low >= high) throw new BackendError(`low >= high (low=${low}, high=${high})`);
     checkSize(size);
     const fitsInt32 = low >= -(2 ** 31) && high <= 2 ** 31;
-    const out = fitsInt32 ? new Int32Array(size) : new Float64Array(size);
+    const out = allocateTyped(fitsInt32 ? "int32" : "float64", size) as Int32Array | Float64Array;
     // numpy draws on the closed interval [low, high - 1]: rng is the inclusive span.
     const rng = high - 1 - low;
     if (rng === 0) {

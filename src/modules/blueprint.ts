@@ -1,3 +1,4 @@
+import { describeValue, quote } from "../core/describe.js";
 import { ModuleError } from "../core/errors.js";
 import type { BlueprintData, Json, Module } from "./module.js";
 
@@ -18,10 +19,10 @@ export const Blueprint = {
       throw new ModuleError("a blueprint must be an object {classname, scheme}");
     }
     const { classname, scheme } = blueprint;
-    const builder = builders.get(classname);
+    const builder = typeof classname === "string" ? builders.get(classname) : undefined;
     if (builder === undefined) {
       throw new ModuleError(
-        `unknown module class ${JSON.stringify(classname)} in blueprint; known: ${[...builders.keys()].join(", ")}`,
+        `unknown module class ${typeof classname === "string" ? quote(classname) : describeValue(classname)} in blueprint; known: ${[...builders.keys()].join(", ")}`,
       );
     }
     if (typeof scheme !== "object" || scheme === null || Array.isArray(scheme)) {

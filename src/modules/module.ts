@@ -1,3 +1,4 @@
+import { describeValue, quote } from "../core/describe.js";
 import type { DType } from "../core/dtype.js";
 import { ModuleError } from "../core/errors.js";
 import { formatShape, sameShape, type Shape } from "../core/shape.js";
@@ -62,19 +63,19 @@ export abstract class Module {
 
   forward(data: GPUArray): GPUArray {
     this.checkArray(data, "data");
-    if (data.dtype !== this.calctype) {
-      throw new ModuleError(
-        `${this.classname} expects data of dtype ${this.calctype} (its calctype), got ${data.dtype}; ` +
-          `convert the data or call calcMode("${data.dtype}")`,
-      );
-    }
+    if (data.dtype !== this.calctype) throw this.dtypeError(data.dtype);
     this.updateData(data);
     this.inData = data;
     return this.data!;
   }
 
   backward(grad: GPUArray, options: BackwardOptions = {}): GPUArray | null {
-    const { updParamGrads = true, updGrad = true, scale = 1, momentum = 0 } = options;
+    const {
+      updParamGrads = true,
+      updGrad = true,
+      scale = 1,
+      momentum = 0,
+    } = checkBackwardOptions(options);
     const output = this.data;
     if (output === null) throw new ModuleError(`${this.classname}.backward called before forward`);
     if (output.disposed)
@@ -101,11 +102,23 @@ export abstract class Module {
 
   calcMode(dtype: DType): void {
     if (!this.supportedDtypes.includes(dtype)) {
+      const shown = typeof dtype === "string" ? quote(dtype) : describeValue(dtype);
       throw new ModuleError(
-        `${this.classname} does not support dtype ${String(dtype)}; supported: ${this.supportedDtypes.join(", ")}`,
+        `${this.classname} does not support dtype ${shown}; supported: ${this.supportedDtypes.join(", ")}`,
       );
     }
     this.calctype = dtype;
+  }
+
+  /** Data of another dtype: the advice names a call that works (calcMode only where it would). */
+  private dtypeError(dtype: DType): ModuleError {
+    const advice = this.supportedDtypes.includes(dtype)
+      ? `convert the data or call calcMode("${dtype}")`
+      : `${this.classname} computes in ${this.supportedDtypes.join(" or ")}; convert the data, ` +
+        `e.g. gpuarray.toGpu(host.astype("${this.calctype}"))`;
+    return new ModuleError(
+      `${this.classname} expects data of dtype ${this.calctype} (its calctype), got ${dtype}; ${advice}`,
+    );
   }
 
   trainMode(): void {
@@ -165,7 +178,7 @@ export abstract class Module {
   private checkArray(array: GPUArray, what: string): void {
     if (!(array instanceof GPUArray)) {
       throw new ModuleError(
-        `${what} must be a GPUArray (see gpuarray.toGpu), got ${describe(array)}`,
+        `${what} must be a GPUArray (see gpuarray.toGpu), got ${describeValue(array)}`,
       );
     }
     assertNotStale(array);
@@ -173,7 +186,36 @@ export abstract class Module {
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null || typeof value !== "object") return String(value);
-  return value.constructor?.name ?? "object";
+const BACKWARD_FLAGS = ["updParamGrads", "updGrad"] as const;
+const BACKWARD_NUMBERS = ["scale", "momentum"] as const;
+
+function checkBackwardOptions(options: unknown): BackwardOptions {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ModuleError(
+      `backward options must be an object {updParamGrads, updGrad, scale, momentum}, got ${describeValue(options)}`,
+    );
+  }
+  const given = options as Record<string, unknown>;
+  const known: readonly string[] = [...BACKWARD_FLAGS, ...BACKWARD_NUMBERS];
+  const unknown = Object.keys(given).find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    throw new ModuleError(
+      `unknown backward option ${quote(unknown)}; allowed: ${known.join(", ")}`,
+    );
+  }
+  for (const key of BACKWARD_FLAGS) {
+    if (given[key] !== undefined && typeof given[key] !== "boolean") {
+      throw new ModuleError(
+        `backward option ${key} must be true or false, got ${describeValue(given[key])}`,
+      );
+    }
+  }
+  for (const key of BACKWARD_NUMBERS) {
+    if (given[key] !== undefined && !Number.isFinite(given[key])) {
+      throw new ModuleError(
+        `backward option ${key} must be a finite number, got ${describeValue(given[key])}`,
+      );
+    }
+  }
+  return given as BackwardOptions;
 }

@@ -5,6 +5,7 @@
 
 import type { AnyTypedArray, DType } from "../../core/dtype.js";
 import { itemSize } from "../../core/dtype.js";
+import { describeValue } from "../../core/describe.js";
 import { BackendError } from "../../core/errors.js";
 import { importNode, isNode } from "../../core/node-import.js";
 import type { Kernel } from "../../ops/ir.js";
@@ -49,6 +50,9 @@ function canShareMemory(): boolean {
 }
 
 /** The cores this program may use: Node's os module, or the browser's navigator. */
+/** setBackend("cpu", { threads }) refuses more than this many threads per core. */
+const THREADS_PER_CORE = 4;
+
 async function availableCores(): Promise<number> {
   if (isNode()) {
     const os = await importNode<typeof import("node:os")>("os");
@@ -118,7 +122,19 @@ export class CpuBackend implements Backend {
   async configure({ threads }: BackendOptions): Promise<void> {
     if (threads === undefined) return;
     if (!Number.isInteger(threads) || threads < 1) {
-      throw new BackendError(`cpu: threads must be a positive integer, got ${String(threads)}`);
+      throw new BackendError(
+        `cpu: threads must be a positive integer, got ${describeValue(threads)}`,
+      );
+    }
+    // Checked before any worker starts: each costs a thread and ~8 MB, and beyond the cores
+    // threads only wait for one another (results are the same whatever the count).
+    const cores = await availableCores();
+    const most = THREADS_PER_CORE * cores;
+    if (threads > most) {
+      throw new BackendError(
+        `cpu: threads must be at most ${most} (${THREADS_PER_CORE} per core; this machine has ` +
+          `${cores}), got ${describeValue(threads)}; omit it to use every core`,
+      );
     }
     if (threads === this.threads) return;
     this.threads = threads;
