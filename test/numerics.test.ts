@@ -235,6 +235,26 @@ for (const backend of BACKENDS_UNDER_TEST) {
       });
     }
 
+    // Backward from y where y + alpha cancels (y near -alpha): alpha = 0.3 is not a float32.
+    for (const name of ["elu", "celu"] as const) {
+      it(`${name}(0.3) backward near y = -alpha is the formula's value at the exact alpha`, async () => {
+        const xs = new Float32Array([-16, -12, -9]); // x / alpha for celu: below -30
+        const { y, dx } = await runAct(
+          { name, args: [0.3] },
+          "float32",
+          xs,
+          xs.map(() => 1),
+        );
+        for (let i = 0; i < xs.length; i++) {
+          const exact = name === "elu" ? y[i]! + 0.3 : (y[i]! + 0.3) / 0.3;
+          assert.ok(
+            err32(dx![i]!, exact) <= 1,
+            `${name}(0.3) backward at y=${fmt32(y[i]!)}: expected ${exact} got ${fmt32(dx![i]!)}`,
+          );
+        }
+      });
+    }
+
     it("tanh keeps the sign of zero; sigmoid(+-0) is exactly 0.5", async () => {
       const t = await runAct({ name: "tanh", args: [] }, "float32", new Float32Array([-0, 0]));
       assert.ok(

@@ -1,6 +1,7 @@
 // Activation names and --args from the command line, checked against the activation table, with
 // usage errors that list what is allowed.
 
+import { quote } from "../core/describe.js";
 import { ModuleError } from "../core/errors.js";
 import type { Slice } from "../core/slice.js";
 import { Activation } from "../modules/activation.js";
@@ -14,16 +15,15 @@ import { UsageError } from "./errors.js";
 
 export function checkActivation(name: string): ActivationName {
   if (!isActivationName(name)) {
-    throw new UsageError(
-      `unknown activation ${JSON.stringify(name)}; run 'puzzlelib info' for the list`,
-    );
+    throw new UsageError(`unknown activation ${quote(name)}; run 'puzzlelib info' for the list`);
   }
   return name;
 }
 
 /**
- * A parameter as the float32 the kernels use, in the fewest digits that give it back
- * (3.4028235e+38 for FLT_MAX, 0.16666667 for 1/6), rather than the float64 it was written as.
+ * A parameter for legends and `puzzlelib info`, in the fewest digits that give back its float32
+ * value (3.4028235e+38 for FLT_MAX, 0.16666667 for 1/6): short to read, while the kernels use the
+ * value itself (a float32 and what rounding it lost).
  */
 export function formatParam(value: number): string {
   const target = Math.fround(value);

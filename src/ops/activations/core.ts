@@ -68,7 +68,9 @@ export const CORE: Record<(typeof CORE_NAMES)[number], ActivationSpec> = {
     // x > 0 never computes exp of a positive argument that could overflow.
     forward: (x, p) => select(gt(x, 0), x, mul(first(p), expm1(select(gt(x, 0), 0, x)))),
     backwardFrom: "y",
-    backward: (y, g, p) => select(gt(y, 0), g, mul(g, add(y, first(p)))),
+    // y + alpha cancels as y nears -alpha: y + alpha's float32 part is exact there (Sterbenz),
+    // and its residual is added after.
+    backward: (y, g, p, r) => select(gt(y, 0), g, mul(g, add(add(y, first(p)), first(r)))),
   },
   softPlus: {
     // The defaults give PuzzleLib's log(1 + exp(x)); [beta, threshold] give PyTorch's Softplus.

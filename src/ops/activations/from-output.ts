@@ -76,8 +76,10 @@ export const FROM_OUTPUT: Record<(typeof FROM_OUTPUT_NAMES)[number], ActivationS
     forward: (x, p) =>
       select(gt(x, 0), x, mul(first(p), expm1(div(select(gt(x, 0), 0, x), first(p))))),
     backwardFrom: "y",
-    // (y + alpha) / alpha, not y / alpha + 1: the sum is exact where it cancels (y near -alpha).
-    backward: (y, g, p) => select(gt(y, 0), g, mul(g, div(add(y, first(p)), first(p)))),
+    // (y + alpha) / alpha, not y / alpha + 1: the sum is exact where it cancels (y near -alpha),
+    // alpha's residual added after.
+    backward: (y, g, p, r) =>
+      select(gt(y, 0), g, mul(g, div(add(add(y, first(p)), first(r)), first(p)))),
   },
   softSign: {
     params: [],
