@@ -3,9 +3,17 @@
 // and no failed run leaves a partial output behind.
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  linkSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { temporaryName } from "../src/cli/npy-output.js";
 import { ACTIVATION_NAMES } from "../src/ops/activations.js";
 import { assertError, cli, FIXTURES, readNpy, tempFolder } from "./cli-helpers.js";
 
@@ -163,7 +171,7 @@ describe("failures exit 1 and leave nothing behind", { concurrency: true }, () =
     [
       "unsupported dtype",
       (dir) => ["apply", "relu", FIXTURES + "i8.npy", "-o", join(dir, "y.npy")],
-      /dtype '<i8', which is not supported/,
+      /dtype "<i8", which is not supported/,
     ],
     [
       "size overflow",
@@ -211,5 +219,100 @@ describe("failures exit 1 and leave nothing behind", { concurrency: true }, () =
     assert.equal(forced.code, 0, forced.stderr);
     assert.deepEqual(readdirSync(dir), ["y.npy"]);
     assert.deepEqual((await readNpy(out)).shape, [3, 4]);
+  });
+});
+
+describe(
+  "an output that is an input is refused, however it is named",
+  { concurrency: true },
+  () => {
+    // With --force the output would replace the input; the same device and inode is the same
+    // file, whatever the path says.
+    const cases: [string, (dir: string) => string[]][] = [
+      ["the same name", (dir) => ["apply", "relu", join(dir, "x.npy"), "-o", join(dir, "x.npy")]],
+      ["./x and x", () => ["apply", "relu", "x.npy", "-o", "./x.npy"]],
+      ["a hard link", (dir) => ["apply", "relu", join(dir, "x.npy"), "-o", join(dir, "hard.npy")]],
+      [
+        "a symbolic link",
+        (dir) => ["apply", "relu", join(dir, "soft.npy"), "-o", join(dir, "x.npy")],
+      ],
+      [
+        "grad's second input",
+        (dir) => [
+          "grad",
+          "relu",
+          join(dir, "g.npy"),
+          join(dir, "x.npy"),
+          "-o",
+          join(dir, "hard.npy"),
+        ],
+      ],
+    ];
+    for (const [what, args] of cases) {
+      test(what, async () => {
+        const dir = tempFolder();
+        copyFileSync(FIXTURES + "v1-f4.npy", join(dir, "x.npy"));
+        copyFileSync(FIXTURES + "v1-f4.npy", join(dir, "g.npy"));
+        linkSync(join(dir, "x.npy"), join(dir, "hard.npy"));
+        symlinkSync(join(dir, "x.npy"), join(dir, "soft.npy"));
+        const argv = [...args(dir), "--force"];
+        assertError(
+          await cli(argv, {}, dir),
+          1,
+          /is the input .*\.npy \(the same file\); writing it would destroy the input: choose another -o/,
+        );
+        assert.deepEqual(readFileSync(join(dir, "x.npy")), readFileSync(FIXTURES + "v1-f4.npy"));
+        assert.deepEqual(readdirSync(dir).sort(), ["g.npy", "hard.npy", "soft.npy", "x.npy"]);
+      });
+    }
+  },
+);
+
+describe("long names and odd values stay one short line", { concurrency: true }, () => {
+  test("the temporary name fits in 255 bytes for any output name that does", () => {
+    for (const base of ["y.npy", "a".repeat(249), "é".repeat(127), "😀".repeat(63) + "xyz"]) {
+      const name = temporaryName(join("/some/folder", base), 4194304);
+      assert.ok(Buffer.byteLength(name) <= 255, `${Buffer.byteLength(name)} bytes`);
+      assert.match(name, /\.puzzlelib-partial-4194304-[0-9a-f]{8}\.tmp$/);
+      // Cut at a character boundary: the name is valid UTF-8, a prefix of the target's.
+      assert.ok(base.startsWith(name.slice(0, name.indexOf(".puzzlelib-partial-"))));
+    }
+  });
+
+  test("a legal 249-character output name is written; a 256-byte one is refused", async () => {
+    const dir = tempFolder();
+    for (const name of ["a".repeat(249), "é".repeat(127)]) {
+      const run = await cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", join(dir, name)]);
+      assert.equal(run.code, 0, run.stderr);
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ["a".repeat(249), "é".repeat(127)].sort());
+    assertError(
+      await cli(["apply", "relu", FIXTURES + "v1-f4.npy", "-o", join(dir, "b".repeat(256))]),
+      1,
+      /^puzzlelib apply: cannot write .*b\.\.\.\(\d+ more characters\)\.\.\.b+: the name is too long for the file system/,
+    );
+    assert.equal(readdirSync(dir).length, 2);
+  });
+
+  test("a path with a newline is quoted; a 5,000-digit dimension is cut", async () => {
+    const dir = tempFolder();
+    const odd = join(dir, "two\nlines.npy");
+    writeFileSync(odd, "not a .npy file");
+    const run = await cli(["apply", "relu", odd, "-o", join(dir, "y.npy")]);
+    assertError(run, 1, /^puzzlelib apply: ".*two\\nlines\.npy" is not a \.npy file/);
+    const text = `{'descr': '<f4', 'fortran_order': False, 'shape': (${"7".repeat(5000)},), }\n`;
+    const header = Buffer.alloc(10 + text.length);
+    header.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    header.writeUInt16LE(text.length, 8);
+    header.write(text, 10, "latin1");
+    writeFileSync(join(dir, "long.npy"), header);
+    const long = await cli(["apply", "relu", join(dir, "long.npy"), "-o", join(dir, "y.npy")]);
+    assertError(
+      long,
+      1,
+      /has shape \(7+\.\.\.\(\d+ more characters\)\.\.\.7+,\), whose size overflows/,
+    );
+    assert.ok(long.stderr.length < 300, `${long.stderr.length} characters`);
+    assert.deepEqual(readdirSync(dir).sort(), ["long.npy", "two\nlines.npy"]);
   });
 });

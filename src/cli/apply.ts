@@ -4,6 +4,7 @@
 import type { BackendName } from "../backends/backend.js";
 import { gpuarray, type GPUArray } from "../backends/gpuarray.js";
 import { setBackend } from "../backends/registry.js";
+import { clipText } from "../core/describe.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import type { Slice } from "../core/slice.js";
 import { NDArray } from "../host/ndarray.js";
@@ -20,7 +21,8 @@ import { chunkElements, progression, sliceInChunk } from "./chunks.js";
 import { CliError, UsageError } from "./errors.js";
 import { activationList, checkActivation, makeActivation } from "./activation-args.js";
 import { decodeData, encodeData, formatHeader } from "./npy.js";
-import { AtomicOutput, openNpy, type NpyInput } from "./npy-file.js";
+import { openNpy, type NpyInput } from "./npy-file.js";
+import { openOutput, sameFile } from "./npy-output.js";
 import { Progress } from "./progress.js";
 
 type CalcDType = "float32" | "float16";
@@ -38,7 +40,7 @@ const OPTIONS = {
 } as const;
 
 const COMMON_HELP = `options:
-  -o, --output FILE   the .npy file to write (required); written atomically
+  -o, --output FILE   the .npy file to write (required); written atomically; - for stdout
   --args A,B,...      the activation's parameters (default: its defaults; see puzzlelib info)
   --slice START:STOP[:STEP]
                       only these elements of the flattened array, in Python's slice syntax
@@ -50,7 +52,8 @@ const COMMON_HELP = `options:
 
 Inputs: .npy files (format 1.0, 2.0 or 3.0) of <f4, <f2, <f8 or <i4, either byte order, in C
 order. float64 and int32 data are converted to the calc dtype (a note says so). Large files are
-streamed in chunks, in bounded memory.
+streamed in chunks, in bounded memory. An input may be - for stdin, a pipe or a FIFO (at most
+one of grad's two); it is read once, in order.
 
 ${activationList()}`;
 
@@ -108,6 +111,11 @@ export async function elementwiseCommand(
       `expected <activation> ${files.join(" ")}, got ${parsed.positionals.length} argument${parsed.positionals.length === 1 ? "" : "s"}; run 'puzzlelib ${command} --help'`,
     );
   }
+  if (inputs.filter((input) => input === "-").length > 1) {
+    throw new UsageError(
+      "only one input can be - (stdin); save the other to a file and give its name",
+    );
+  }
   const output = requireOutput(parsed, "<out.npy>");
   const args = parsed.values.has("args")
     ? parseNumbers("args", parsed.values.get("args")!)
@@ -134,27 +142,36 @@ async function run(job: Job, direction: Direction): Promise<void> {
     await setBackend(job.backend);
   } catch (error) {
     throw new CliError(
-      `the ${job.backend} backend cannot start (${error instanceof Error ? error.message : String(error)}); use --backend cpu`,
+      `the ${job.backend} backend cannot start (${clipText(error instanceof Error ? error.message : String(error), 200)}); use --backend cpu`,
     );
   }
   const inputs: NpyInput[] = [];
   try {
     for (const path of job.inputs) inputs.push(await openNpy(path));
     const [first, second] = inputs as [NpyInput, NpyInput | undefined];
+    if (
+      second !== undefined &&
+      (first.streamed || second.streamed) &&
+      sameFile(first.identity, second.identity)
+    ) {
+      throw new CliError(
+        `${first.name} and ${second.name} are the same pipe, which can be read only once; save it to a file and give that twice`,
+      );
+    }
     if (second !== undefined && !sameShape(first.header.shape, second.header.shape)) {
       throw new CliError(
-        `${first.path} has shape ${formatShape(first.header.shape)} but ${second.path} has ${formatShape(second.header.shape)}; the saved array and g must have the same shape`,
+        `${first.name} has shape ${clipText(formatShape(first.header.shape))} but ${second.name} has ${clipText(formatShape(second.header.shape))}; the saved array and g must have the same shape`,
       );
     }
     if (direction === "backward" && makeActivation(job.activation, job.args).backwardFrom === "x") {
       console.error(
-        `puzzlelib grad: note: ${job.activation}'s backward reads the input x, not the output: ${first.path} is taken as x`,
+        `puzzlelib grad: note: ${job.activation}'s backward reads the input x, not the output: ${first.name} is taken as x`,
       );
     }
     for (const input of inputs) {
       if (input.header.dtype !== job.dtype) {
         console.error(
-          `puzzlelib ${job.command}: note: ${input.path} holds ${input.header.dtype} (${input.header.descr}); converting it to ${job.dtype}, the calc dtype (choose with --dtype)`,
+          `puzzlelib ${job.command}: note: ${input.name} holds ${input.header.dtype} (${input.header.descr}); converting it to ${job.dtype}, the calc dtype (choose with --dtype)`,
         );
       }
     }
@@ -166,7 +183,7 @@ async function run(job: Job, direction: Direction): Promise<void> {
 
 async function stream(job: Job, direction: Direction, inputs: readonly NpyInput[]): Promise<void> {
   const { shape, size } = inputs[0]!.header;
-  const output = await AtomicOutput.create(job.output, job.force);
+  const output = await openOutput(job.output, job.force, inputs);
   const totalBytes = inputs.reduce((sum, input) => sum + input.header.dataBytes, 0);
   const progress = new Progress(totalBytes);
   try {
@@ -187,12 +204,17 @@ async function stream(job: Job, direction: Direction, inputs: readonly NpyInput[
       doneBytes += raw.reduce((sum, bytes) => sum + bytes.length, 0);
       progress.update(doneBytes);
     }
+    // A stream's length is only known at its end: one that goes on past the data is refused
+    // before the output is published.
+    await Promise.all(inputs.map((input) => input.finish()));
     await output.commit();
   } finally {
     progress.finish();
     await output.abort();
   }
-  console.log(`wrote ${job.output}: shape ${formatShape(shape)}, ${job.dtype}`);
+  // No summary for a stream output: on stdout, where it would go, it would corrupt the data.
+  if (!output.streamed)
+    console.log(`wrote ${output.name}: shape ${formatShape(shape)}, ${job.dtype}`);
 }
 
 /**

@@ -3,7 +3,7 @@
 // the result over the whole array at once.
 
 import { normalizeSlice, slice, type Slice } from "../core/slice.js";
-import { UsageError } from "./errors.js";
+import { showText, UsageError } from "./errors.js";
 
 /**
  * Elements per chunk: 1 Mi (4 MiB of float32 per array), or PUZZLELIB_CHUNK_ELEMENTS. A 512 MB
@@ -16,7 +16,7 @@ export function chunkElements(env: NodeJS.ProcessEnv = process.env): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new UsageError(
-      `PUZZLELIB_CHUNK_ELEMENTS=${text} is not a positive integer; unset it or give one`,
+      `PUZZLELIB_CHUNK_ELEMENTS=${showText(text)} is not a positive integer; unset it or give one`,
     );
   }
   return value;

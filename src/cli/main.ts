@@ -8,6 +8,7 @@ import { demo } from "./demo.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { infoCommand } from "./info.js";
 import { plotCommand } from "./plot.js";
+import { installSignalHandlers, terminate } from "./signals.js";
 
 const USAGE = `usage: puzzlelib <command> [options]
 
@@ -88,6 +89,17 @@ function message(error: unknown): string {
   // Anything else is a bug or an environment problem: keep its type for the report.
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
+
+// Ctrl-C, kill, a closed terminal and the like remove a run's temporary output (signals.ts). A
+// reader that closes stdout (puzzlelib ... -o - | head -c 100) ends the run as SIGPIPE would,
+// quietly with 141, instead of Node's stack trace for the unhandled EPIPE; a closed stderr has
+// nowhere left to report to.
+installSignalHandlers();
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  // Other write errors reach the writer (an -o - output reports them as its own failure).
+  if (error.code === "EPIPE") terminate("SIGPIPE");
+});
+process.stderr.on("error", () => undefined);
 
 main(process.argv.slice(2)).then(
   (code) => {

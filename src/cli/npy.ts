@@ -4,13 +4,12 @@
 
 import type { AnyTypedArray, DType } from "../core/dtype.js";
 import { itemSize } from "../core/dtype.js";
-import { formatShape } from "../core/shape.js";
+import { clipText, quote } from "../core/describe.js";
+import { formatShape, MAX_DIMS } from "../core/shape.js";
 import { NDArray } from "../host/ndarray.js";
+import { NpyError, parseLiteral, PyTuple } from "./npy-literal.js";
 
-/** A problem with a file's contents; the caller prefixes the file name. */
-export class NpyError extends Error {
-  override name = "NpyError";
-}
+export { NpyError };
 
 export const MAGIC = Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
@@ -19,9 +18,12 @@ export function preambleLength(major: number): number {
   return major === 1 ? 10 : 12;
 }
 
-// The dtypes we read, by numpy's type code (endianness apart). '|' and '=' mean "native" (numpy
-// writes '|' only for 1-byte types, none of which we read).
+export { MAX_DIMS };
+
+// The dtypes we read, by numpy's type code. The byte order is '<' or '>', or native: '|', '='
+// or none at all (numpy reads 'f4' and '|f4' as the host's order).
 const CODES: Record<string, DType> = { f2: "float16", f4: "float32", f8: "float64", i4: "int32" };
+const DESCR = /^([<>|=]?)(f2|f4|f8|i4)$/;
 const SUPPORTED = "<f4, <f2, <f8, <i4 and their big-endian (>) forms";
 
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -39,6 +41,8 @@ export interface NpyHeader {
   readonly dataBytes: number;
 }
 
+const TRUNCATED_HEADER = "is truncated inside its header; write it again with numpy.save";
+
 /**
  * Reads the preamble (at least the first 12 bytes of the file, or all of a shorter file) and
  * returns the version and the total length of preamble + header, so the caller knows how much
@@ -52,18 +56,14 @@ export function readPreamble(bytes: Uint8Array): { major: number; minor: number;
   }
   const major = bytes[6];
   const minor = bytes[7];
-  if (major === undefined || minor === undefined) {
-    throw new NpyError("is truncated inside its header; write it again with numpy.save");
-  }
+  if (major === undefined || minor === undefined) throw new NpyError(TRUNCATED_HEADER);
   if (!(major >= 1 && major <= 3 && minor === 0)) {
     throw new NpyError(
       `uses .npy format version ${major}.${minor}; only 1.0, 2.0 and 3.0 exist: the file is corrupt or from a newer numpy`,
     );
   }
   const preamble = preambleLength(major);
-  if (bytes.length < preamble) {
-    throw new NpyError("is truncated inside its header; write it again with numpy.save");
-  }
+  if (bytes.length < preamble) throw new NpyError(TRUNCATED_HEADER);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   return { major, minor, total: preamble + headerLength };
@@ -71,89 +71,123 @@ export function readPreamble(bytes: Uint8Array): { major: number; minor: number;
 
 /**
  * Parses a whole preamble + header. `fileBytes` is the file's size, so that a header promising
- * more data than the file holds, or less, is caught here with its own message.
+ * more data than the file holds, or less, is caught here with its own message; null for a
+ * stream, whose length is only known at its end (the reader checks it then).
  */
-export function parseHeader(bytes: Uint8Array, fileBytes: number): NpyHeader {
+export function parseHeader(bytes: Uint8Array, fileBytes: number | null): NpyHeader {
   const { major, minor, total } = readPreamble(bytes);
-  if (bytes.length < total || fileBytes < total) {
+  if (bytes.length < total || (fileBytes !== null && fileBytes < total)) {
     throw new NpyError(
-      `is truncated inside its header (the header is ${total} bytes, the file ${fileBytes}); write it again with numpy.save`,
+      `is truncated inside its header (the header is ${total} bytes, the ${fileBytes === null ? "stream ended after" : "file"} ${fileBytes ?? bytes.length}); write it again with numpy.save`,
     );
   }
-  // 1.0 and 2.0 headers are latin-1, 3.0 ones UTF-8 (for structured field names).
-  const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
-    bytes.subarray(preambleLength(major), total),
+  const dict = parseLiteral(
+    decodeText(bytes.subarray(preambleLength(major), total), major),
+    major < 3,
   );
-  const dict = parseDict(text);
-  const keys = Object.keys(dict).sort().join(",");
-  if (keys !== "descr,fortran_order,shape") {
+  const keys = [...dict.keys()];
+  if (keys.length !== 3 || !["descr", "fortran_order", "shape"].every((key) => dict.has(key))) {
     throw new NpyError(
-      `has a header with keys {${Object.keys(dict).join(", ")}}, not {descr, fortran_order, shape}: it is not a valid .npy file`,
+      `has a header with keys {${clipText(keys.map((key) => quote(key, 20)).join(", "))}}, not {descr, fortran_order, shape}: it is not a valid .npy file`,
     );
   }
-  const { descr, fortran_order: fortranOrder, shape: rawShape } = dict;
+  const descr = dict.get("descr");
+  const fortranOrder = dict.get("fortran_order");
+  const rawShape = dict.get("shape");
   if (typeof descr !== "string") {
     throw new NpyError(
       `holds a structured dtype; supported: ${SUPPORTED}. Save a plain array instead`,
     );
   }
-  const order = descr[0];
-  const dtype = CODES[descr.slice(1)];
-  if (dtype === undefined || !(order === "<" || order === ">" || order === "|" || order === "=")) {
+  const code = DESCR.exec(descr);
+  if (code === null) {
     throw new NpyError(
-      `has dtype '${descr}', which is not supported; supported: ${SUPPORTED}. Convert it with a.astype(np.float32)`,
+      `has dtype ${quote(descr)}, which is not supported; supported: ${SUPPORTED}. Convert it with a.astype(np.float32)`,
     );
   }
-  if (typeof fortranOrder !== "boolean")
+  const order = code[1]!;
+  const dtype = CODES[code[2]!]!;
+  if (typeof fortranOrder !== "boolean") {
     throw new NpyError(
       "has a fortran_order that is not True or False: it is not a valid .npy file",
     );
-  if (!Array.isArray(rawShape) || !rawShape.every((dim) => typeof dim === "bigint" && dim >= 0n)) {
+  }
+  // numpy wants a tuple: a list such as [3, 4] is refused there, so it is here.
+  if (
+    !(rawShape instanceof PyTuple) ||
+    !rawShape.items.every((dim) => typeof dim === "bigint" && dim >= 0n)
+  ) {
     throw new NpyError(
       "has a shape that is not a tuple of non-negative integers: it is not a valid .npy file",
     );
   }
-  const dims = rawShape as bigint[];
-  const size = dims.reduce((a, b) => a * b, 1n);
-  const item = itemSize(dtype);
-  const written = `(${dims.join(", ")}${dims.length === 1 ? "," : ""})`;
-  if (
-    size * BigInt(item) > BigInt(Number.MAX_SAFE_INTEGER) ||
-    dims.some((dim) => dim > BigInt(Number.MAX_SAFE_INTEGER))
-  ) {
+  const dims = rawShape.items as bigint[];
+  const written = clipText(`(${dims.join(", ")}${dims.length === 1 ? "," : ""})`);
+  if (dims.length > MAX_DIMS) {
     throw new NpyError(
-      `has shape ${written}, whose size (${size} elements) overflows what can be addressed (2^53 bytes): the header is corrupt`,
+      `has ${dims.length} dimensions; numpy allows at most ${MAX_DIMS}: the header is corrupt`,
+    );
+  }
+  const item = itemSize(dtype);
+  // numpy refuses a shape whose dimensions, zeros left out, multiply past its index type even
+  // when the array is empty; the bound here is JavaScript's safe integers, in bytes.
+  const extent = dims.reduce((a, b) => (b === 0n ? a : a * b), 1n) * BigInt(item);
+  if (extent > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new NpyError(
+      `has shape ${written}, whose size overflows what can be addressed (2^53 bytes): the header is corrupt`,
     );
   }
   const shape = dims.map(Number);
+  const size = shape.reduce((a, b) => a * b, 1);
   // With at most one dimension above 1, Fortran and C order lay the data out the same.
   if (fortranOrder && shape.filter((dim) => dim > 1).length > 1) {
     throw new NpyError(
       "is stored in Fortran (column-major) order, which is not supported; save it in C order with np.save(path, np.ascontiguousarray(a))",
     );
   }
-  const dataBytes = Number(size) * item;
-  const held = fileBytes - total;
-  if (held < dataBytes) {
-    throw new NpyError(
-      `is truncated: shape ${formatShape(shape)} of ${descr} needs ${dataBytes} bytes of data, the file holds ${held}; write it again with numpy.save`,
-    );
-  }
-  if (held > dataBytes) {
-    throw new NpyError(
-      `has a header that does not match its data: shape ${formatShape(shape)} of ${descr} accounts for ${dataBytes} bytes, the file holds ${held}; write it again with numpy.save`,
-    );
-  }
+  const dataBytes = size * item;
+  if (fileBytes !== null) checkDataLength(shape, descr, dataBytes, fileBytes - total);
   return {
     version: `${major}.${minor}`,
     descr,
     dtype,
-    littleEndian: order === "<" || ((order === "|" || order === "=") && HOST_LITTLE_ENDIAN),
+    littleEndian: order === "<" || (order !== ">" && HOST_LITTLE_ENDIAN),
     shape,
-    size: Number(size),
+    size,
     dataOffset: total,
     dataBytes,
   };
+}
+
+/** The data after the header must be exactly what the shape and dtype need. */
+export function checkDataLength(
+  shape: readonly number[],
+  descr: string,
+  dataBytes: number,
+  held: number,
+): void {
+  // descr is one of the few supported codes by now: shown as is.
+  const what = `shape ${clipText(formatShape(shape))} of ${descr}`;
+  if (held < dataBytes) {
+    throw new NpyError(
+      `is truncated: ${what} needs ${dataBytes} bytes of data, the file holds ${held}; write it again with numpy.save`,
+    );
+  }
+  if (held > dataBytes) {
+    throw new NpyError(
+      `has a header that does not match its data: ${what} accounts for ${dataBytes} bytes, the file holds ${held}; write it again with numpy.save`,
+    );
+  }
+}
+
+// 1.0 and 2.0 headers are latin-1, 3.0 ones UTF-8; numpy refuses a 3.0 header that is not UTF-8.
+function decodeText(bytes: Uint8Array, major: number): string {
+  if (major !== 3) return new TextDecoder("latin1").decode(bytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new NpyError("has a 3.0 header that is not valid UTF-8: it is not a valid .npy file");
+  }
 }
 
 /**
@@ -231,87 +265,4 @@ function view(raw: Uint8Array, dtype: DType, count: number): AnyTypedArray {
 /** The bytes of a typed array, as .npy data in the byte order formatHeader announced. */
 export function encodeData(data: AnyTypedArray): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-// ---- the header's Python literal ----
-
-type PyValue = string | boolean | bigint | PyValue[] | { [key: string]: PyValue } | null;
-
-/**
- * A parser for the subset of Python literals numpy writes in headers: a dict of string keys,
- * strings, True/False/None, integers, tuples and lists (structured descrs). Anything else means
- * the header is not numpy's, and is reported as such rather than guessed at.
- */
-function parseDict(text: string): Record<string, PyValue> {
-  let at = 0;
-  const fail = (): never => {
-    throw new NpyError(
-      `has a malformed header near ${JSON.stringify(text.slice(at, at + 20))}: it is not a valid .npy file`,
-    );
-  };
-  const skip = (): void => {
-    while (at < text.length && /\s/.test(text[at]!)) at++;
-  };
-  const eat = (char: string): boolean => {
-    skip();
-    if (text[at] !== char) return false;
-    at++;
-    return true;
-  };
-  const sequence = <T>(close: string, item: () => T): T[] => {
-    const items: T[] = [];
-    while (!eat(close)) {
-      items.push(item());
-      if (!eat(",")) {
-        if (!eat(close)) fail();
-        break;
-      }
-    }
-    return items;
-  };
-  const value = (): PyValue => {
-    skip();
-    const char = text[at];
-    if (char === "'" || char === '"') {
-      const end = text.indexOf(char, at + 1);
-      if (end === -1) fail();
-      const result = text.slice(at + 1, end);
-      at = end + 1;
-      return result;
-    }
-    if (char === "(") return (at++, sequence(")", value));
-    if (char === "[") return (at++, sequence("]", value));
-    if (char === "{") {
-      at++;
-      const entries = sequence("}", () => {
-        const key = value();
-        if (typeof key !== "string" || !eat(":")) fail();
-        return [key as string, value()] as const;
-      });
-      return Object.fromEntries(entries);
-    }
-    const word = /^(True|False|None|[+-]?\d+)L?/.exec(text.slice(at));
-    if (word === null) return fail();
-    at += word[0].length;
-    const token = word[1]!;
-    if (token === "True" || token === "False") return token === "True";
-    if (token === "None") return null;
-    return BigInt(token);
-  };
-  const result = value();
-  skip();
-  if (
-    at !== text.length ||
-    typeof result !== "object" ||
-    result === null ||
-    Array.isArray(result)
-  ) {
-    fail();
-  }
-  if (!text.endsWith("\n")) {
-    throw new NpyError(
-      "has a header that does not end with a newline: it is not a valid .npy file",
-    );
-  }
-  return result as Record<string, PyValue>;
 }
