@@ -104,3 +104,14 @@ export function assertError(run: Run, code: number, message: RegExp): void {
   assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
   assert.equal(run.stdout, "");
 }
+
+/** Tags open and close in order: an SVG is well-formed XML, as far as the plot's writer goes. */
+export function assertBalancedTags(svg: string): void {
+  const stack: string[] = [];
+  for (const [tag, closing, name, selfClosing] of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
+    if (selfClosing) continue;
+    if (closing) assert.equal(stack.pop(), name, `unbalanced ${tag}`);
+    else stack.push(name!);
+  }
+  assert.deepEqual(stack, []);
+}

@@ -14,21 +14,10 @@ import { elementwiseCommand } from "../src/cli/apply.js";
 import { CliError } from "../src/cli/errors.js";
 import { tempFolder } from "./cli-helpers.js";
 import { numpyCheck } from "./npy-numpy.js";
+import { mulberry32 } from "./seeded.js";
 
 const SEED = 20240611;
 const MUTANTS = 1000;
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG, so that the mutants are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const random = mulberry32(SEED);
 const int = (low: number, high: number): number => low + Math.floor(random() * (high - low + 1));

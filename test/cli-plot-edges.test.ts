@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { svgToPng } from "../src/cli/plot-png.js";
 import { renderSvg, yDomain, type Series } from "../src/cli/plot-svg.js";
 import { ACTIVATION_NAMES } from "../src/ops/activations.js";
-import { tempFolder, writeNpy, type Run } from "./cli-helpers.js";
+import { assertBalancedTags, tempFolder, writeNpy, type Run } from "./cli-helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SOURCE_MAIN = join(ROOT, "src/cli/main.ts");
@@ -48,13 +48,7 @@ async function assertValidSvg(svg: string): Promise<void> {
   assert.doesNotMatch(svg, NOT_XML);
   assert.doesNotMatch(svg, /NaN|Infinity/);
   assert.doesNotMatch(svg, /&(?!amp;|lt;|gt;|quot;)/, "a bare & outside an entity");
-  const stack: string[] = [];
-  for (const [tag, closing, name, selfClosing] of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
-    if (selfClosing) continue;
-    if (closing) assert.equal(stack.pop(), name, `unbalanced ${tag}`);
-    else stack.push(name!);
-  }
-  assert.deepEqual(stack, []);
+  assertBalancedTags(svg);
   await svgToPng(svg, 0.25);
 }
 

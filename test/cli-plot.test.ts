@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { inflateSync } from "node:zlib";
-import { cli, tempFolder } from "./cli-helpers.js";
+import { assertBalancedTags, cli, tempFolder } from "./cli-helpers.js";
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -43,18 +43,6 @@ function curves(svg: string): Map<string, Curve> {
     });
   }
   return found;
-}
-
-/** Tags open and close in order: the SVG is well-formed XML (as far as this writer goes). */
-function assertWellFormed(svg: string): void {
-  const stack: string[] = [];
-  for (const [tag, closing, name, selfClosing] of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
-    if (selfClosing) continue;
-    if (closing) assert.equal(stack.pop(), name, `unbalanced ${tag}`);
-    else stack.push(name!);
-  }
-  assert.deepEqual(stack, []);
-  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
 }
 
 /** A PNG's pixels (8-bit RGBA, as resvg writes), undoing the row filters. */
@@ -123,7 +111,8 @@ describe("puzzlelib plot", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, `wrote ${out}\n`);
     const svg = readFileSync(out, "utf8");
-    assertWellFormed(svg);
+    assertBalancedTags(svg);
+    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(svg, /<title>sigmoid, leakyRelu and derivatives<\/title>/);
     for (const label of [
       "sigmoid",

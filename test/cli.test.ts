@@ -3,8 +3,7 @@
 // there is. Help, bad usage and failures are in cli-errors.test.ts.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Activation, np, setBackend, slice, type Slice } from "../src/index.js";
@@ -18,7 +17,6 @@ import {
   cli,
   FIXTURES,
   library,
-  MAIN,
   readNpy,
   tempFolder,
   writeNpy,
@@ -240,40 +238,7 @@ describe("streaming", () => {
     });
     assertError(run, 2, /PUZZLELIB_CHUNK_ELEMENTS=0 is not a positive integer/);
   });
-
-  test("Ctrl-C during a run leaves no output and no temporary file", async () => {
-    const dir = tempFolder();
-    const size = 1 << 21;
-    writeNpy(join(dir, "x.npy"), new Float32Array(size), [size], "float32");
-    const child = spawn(
-      process.execPath,
-      [MAIN, "apply", "relu", join(dir, "x.npy"), "-o", join(dir, "y.npy")],
-      {
-        env: { ...process.env, PUZZLELIB_CHUNK_ELEMENTS: "64" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    let running = true;
-    const exited = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => {
-        running = false;
-        resolve(code);
-      }),
-    );
-    // Wait until the temporary output exists, so the signal lands mid-write (32,768 chunks take
-    // far longer than one poll; a run that ends first fails the test rather than hanging it).
-    while (running && !readdirSync(dir).some((name) => name.endsWith(".tmp"))) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    assert.ok(running, `the run ended before it could be interrupted: ${stderr}`);
-    child.kill("SIGINT");
-    assert.equal(await exited, 130, stderr);
-    assert.match(stderr, /interrupted; .*y\.npy was not written/);
-    assert.deepEqual(readdirSync(dir), ["x.npy"]);
-    assert.equal(existsSync(join(dir, "y.npy")), false);
-  });
+  // Ctrl-C and the other signals during a run: test/cli-signals.test.ts.
 });
 
 describe("puzzlelib info", () => {
