@@ -1,4 +1,4 @@
-import { describeValue, quote } from "../core/describe.js";
+import { describeName, describeValue, quote } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
 import type { Backend, BackendName, BackendOptions } from "./backend.js";
 import { CpuBackend } from "./cpu/cpu-backend.js";
@@ -30,8 +30,9 @@ function startCpu(): Backend {
  */
 export async function setBackend(name: BackendName, options: BackendOptions = {}): Promise<void> {
   if (typeof name !== "string" || !Object.hasOwn(FACTORIES, name)) {
-    const shown = typeof name === "string" ? quote(name) : describeValue(name);
-    throw new BackendError(`unknown backend ${shown}; available: ${BACKEND_NAMES.join(", ")}`);
+    throw new BackendError(
+      `unknown backend ${describeName(name)}; available: ${BACKEND_NAMES.join(", ")}`,
+    );
   }
   checkOptions(options);
   const request = ++requests;

@@ -41,6 +41,11 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/** A value that should have been a name (a dtype, a backend, an activation): quoted if a string. */
+export function describeName(value: unknown): string {
+  return typeof value === "string" ? quote(value) : describeValue(value);
+}
+
 function describeObject(value: object | null): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of length ${value.length}`;

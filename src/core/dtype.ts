@@ -1,4 +1,4 @@
-import { describeValue, quote } from "./describe.js";
+import { describeName } from "./describe.js";
 import { BackendError } from "./errors.js";
 
 /** The element types puzzlelib-ts stores. float16 is kept as raw IEEE half bits. */
@@ -24,8 +24,7 @@ export function isDType(value: unknown): value is DType {
 /** The dtype itself, or a BackendError naming the dtypes there are. */
 export function checkDType(value: unknown): DType {
   if (!isDType(value)) {
-    const shown = typeof value === "string" ? quote(value) : describeValue(value);
-    throw new BackendError(`unsupported dtype ${shown}; use ${DTYPES.join(", ")}`);
+    throw new BackendError(`unsupported dtype ${describeName(value)}; use ${DTYPES.join(", ")}`);
   }
   return value;
 }

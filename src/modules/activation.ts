@@ -1,4 +1,4 @@
-import { describeValue, quote } from "../core/describe.js";
+import { describeName, describeValue, quote } from "../core/describe.js";
 import type { DType } from "../core/dtype.js";
 import { ModuleError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
@@ -160,10 +160,6 @@ export class Activation extends Module {
     };
   }
 }
-
-/** An activation name as messages show it: quoted when a string, described otherwise. */
-const describeName = (name: unknown): string =>
-  typeof name === "string" ? quote(name) : describeValue(name);
 
 function checkOptions(options: unknown): void {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {

@@ -1,4 +1,4 @@
-import { describeValue, quote } from "../core/describe.js";
+import { describeName } from "../core/describe.js";
 import { ModuleError } from "../core/errors.js";
 import type { BlueprintData, Json, Module } from "./module.js";
 
@@ -22,7 +22,7 @@ export const Blueprint = {
     const builder = typeof classname === "string" ? builders.get(classname) : undefined;
     if (builder === undefined) {
       throw new ModuleError(
-        `unknown module class ${typeof classname === "string" ? quote(classname) : describeValue(classname)} in blueprint; known: ${[...builders.keys()].join(", ")}`,
+        `unknown module class ${describeName(classname)} in blueprint; known: ${[...builders.keys()].join(", ")}`,
       );
     }
     if (typeof scheme !== "object" || scheme === null || Array.isArray(scheme)) {

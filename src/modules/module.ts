@@ -1,4 +1,4 @@
-import { describeValue, quote } from "../core/describe.js";
+import { describeName, describeValue, quote } from "../core/describe.js";
 import type { DType } from "../core/dtype.js";
 import { ModuleError } from "../core/errors.js";
 import { formatShape, sameShape, type Shape } from "../core/shape.js";
@@ -102,9 +102,8 @@ export abstract class Module {
 
   calcMode(dtype: DType): void {
     if (!this.supportedDtypes.includes(dtype)) {
-      const shown = typeof dtype === "string" ? quote(dtype) : describeValue(dtype);
       throw new ModuleError(
-        `${this.classname} does not support dtype ${shown}; supported: ${this.supportedDtypes.join(", ")}`,
+        `${this.classname} does not support dtype ${describeName(dtype)}; supported: ${this.supportedDtypes.join(", ")}`,
       );
     }
     this.calctype = dtype;
