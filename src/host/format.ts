@@ -44,6 +44,58 @@ export function formatArray(
   shape: readonly number[],
   dtype: PrintDType,
 ): string {
+  const { at, size } = prepare(values, shape, dtype);
+  // str() of a 0-d array prints the scalar, without the array's precision limit.
+  if (shape.length === 0) return formatScalar(at(0), dtype);
+  // Any zero-length axis prints as an empty list, whatever the other axes are.
+  if (size === 0) return "[]";
+  return formatNonEmpty(at, shape, dtype, { separator: " ", prefix: "", width: LINE_WIDTH });
+}
+
+/**
+ * Exactly what numpy 1.24's repr(arr) prints for an array of these values, shape and dtype
+ * (C order), e.g. `array([[ 3., -8.],\n       [ 0.,  1.]], dtype=float32)`.
+ *
+ * numpy's _array_repr_implementation: array2string with separator ", " and prefix "array(",
+ * the line width reduced by the suffix that follows the list (")" when the dtype is implied,
+ * "," when a dtype follows), then " dtype=...)" appended, or put on its own line indented past
+ * "array(" when it would take the last line past the line width. Only float64 is implied here
+ * (numpy's implied int is int64, so int32 shows its dtype), and only for non-empty arrays.
+ */
+export function formatRepr(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: PrintDType,
+): string {
+  const { at, size } = prepare(values, shape, dtype);
+  const prefix = "array(";
+  const skipDType = dtype === "float64" && size > 0;
+  const suffix = skipDType ? ")" : ",";
+
+  let list: string;
+  if (size > 0) {
+    // A 0-d array goes through the same path: its one value is formatted with an array
+    // formatter sized from that value ("3.", not str()'s "3.0"), without brackets.
+    const options = { separator: ", ", prefix, width: LINE_WIDTH - suffix.length };
+    list = formatNonEmpty(at, shape, dtype, options);
+  } else if (shape.length === 1) {
+    list = "[]";
+  } else {
+    // Python's repr of the shape tuple; only (0,) is left out, so never a 1-tuple here.
+    list = `[], shape=(${shape.join(", ")})`;
+  }
+
+  const text = prefix + list + suffix;
+  if (skipDType) return text;
+  const dtypeText = `dtype=${dtype})`;
+  const lastLineLength = text.length - (text.lastIndexOf("\n") + 1);
+  const spacer =
+    lastLineLength + dtypeText.length + 1 > LINE_WIDTH ? "\n" + " ".repeat(prefix.length) : " ";
+  return text + spacer + dtypeText;
+}
+
+/** Checks the shape and returns an accessor for the values cast to the dtype. */
+function prepare(values: ArrayLike<number>, shape: readonly number[], dtype: PrintDType) {
   const size = shape.reduce((product, length) => product * length, 1);
   if (shape.some((length) => !Number.isInteger(length) || length < 0) || size !== values.length) {
     throw new RangeError(`shape [${shape.join(", ")}] does not hold ${values.length} values`);
@@ -51,12 +103,25 @@ export function formatArray(
   // Values are cast to the dtype first, as numpy would store them; exact inputs are unchanged.
   const cast = dtype === "int32" ? (value: number) => value | 0 : FLOAT_DTYPES[dtype].round;
   const at = (index: number) => cast(values[index]!);
+  return { at, size };
+}
 
-  // str() of a 0-d array prints the scalar, without the array's precision limit.
-  if (shape.length === 0) return formatScalar(at(0), dtype);
-  // Any zero-length axis prints as an empty list, whatever the other axes are.
-  if (size === 0) return "[]";
+/** How array2string was called: the separator between elements, the text before the
+ * first "[" (which also indents continuation lines), and the line width. */
+interface LayoutOptions {
+  readonly separator: string;
+  readonly prefix: string;
+  readonly width: number;
+}
 
+/** numpy's _array2string for a non-empty array (0-d included). */
+function formatNonEmpty(
+  at: (index: number) => number,
+  shape: readonly number[],
+  dtype: PrintDType,
+  options: LayoutOptions,
+): string {
+  const size = shape.reduce((product, length) => product * length, 1);
   const summarise = size > THRESHOLD;
   const strides = contiguousStrides(shape);
   // numpy sizes the formatter from the summarised data only: exactly the elements printed.
@@ -64,7 +129,7 @@ export function formatArray(
   visitShown(shape, strides, summarise, (index) => shown.push(at(index)));
   const formatter =
     dtype === "int32" ? integerFormatter(shown) : floatFormatter(shown, FLOAT_DTYPES[dtype]);
-  return layOut(shape, strides, summarise, (index) => formatter(at(index)));
+  return layOut(shape, strides, summarise, (index) => formatter(at(index)), options);
 }
 
 /** Element strides of a C-ordered array. */
@@ -109,15 +174,20 @@ function visitShown(
 
 /**
  * numpy's _formatArray: each nesting level adds "[" and a one-space hanging indent and takes
- * one column off the width (for the closing "]"); the innermost axis is a row of words wrapped
- * at the width; outer axes stack their sub-blocks with one newline per remaining axis.
+ * one column off the width (for the closing "]"); the innermost axis is a row of words joined
+ * by the separator and wrapped at the width; outer axes stack their sub-blocks, each followed
+ * by the right-trimmed separator and one newline per remaining axis. Continuation lines are
+ * indented past the prefix and the "["; the prefix itself is not part of the result.
+ * A 0-d array is its one element, without brackets.
  */
 function layOut(
   shape: readonly number[],
   strides: readonly number[],
   summarise: boolean,
   formatAt: (index: number) => string,
+  { separator, prefix, width }: LayoutOptions,
 ): string {
+  const lineSeparator = separator.trimEnd();
   const block = (axis: number, offset: number, indent: string, width: number): string => {
     if (axis === shape.length) return formatAt(offset);
     const items = shownPositions(shape[axis]!, summarise).map((position) =>
@@ -125,22 +195,31 @@ function layOut(
         ? "..."
         : block(axis + 1, offset + position * strides[axis]!, indent + " ", width - 1),
     );
+    // The row's words must leave room for the separator's visible part or the "]".
+    const elementWidth = width - Math.max(lineSeparator.length, 1);
     const body =
       axis === shape.length - 1
-        ? wrapRow(items, indent, width - 1)
-        : items.map((item) => indent + item).join("\n".repeat(shape.length - axis - 1));
+        ? wrapRow(items, separator, indent, elementWidth)
+        : items
+            .map((item) => indent + item)
+            .join(lineSeparator + "\n".repeat(shape.length - axis - 1));
     // The first line's indent is where the "[" goes.
     return "[" + body.slice(indent.length) + "]";
   };
-  return block(0, 0, " ", LINE_WIDTH);
+  return block(0, 0, " ".repeat(prefix.length + 1), width);
 }
 
 /**
- * Joins words with single spaces, starting each line with `indent`, and breaks before a word
+ * Joins words with the separator, starting each line with `indent`, and breaks before a word
  * that would make the line longer than `width` (never on a line that holds only the indent).
- * Lines are right-trimmed where they break.
+ * Lines are right-trimmed where they break. (numpy's _extendLine; the words are one line each.)
  */
-function wrapRow(words: readonly string[], indent: string, width: number): string {
+function wrapRow(
+  words: readonly string[],
+  separator: string,
+  indent: string,
+  width: number,
+): string {
   let text = "";
   let line = indent;
   words.forEach((word, i) => {
@@ -149,7 +228,7 @@ function wrapRow(words: readonly string[], indent: string, width: number): strin
       line = indent;
     }
     line += word;
-    if (i < words.length - 1) line += " ";
+    if (i < words.length - 1) line += separator;
   });
   return text + line;
 }
