@@ -36,7 +36,7 @@ async function run(
   const x = gpuarray.toGpu(np.array(inputs(dtype), dtype));
   const g = gpuarray.toGpu(np.array(inputs(dtype).reverse(), dtype));
   const y = await act.forward(x).get();
-  const gx = await act.backward(g)!.get();
+  const gx = await act.backward(g).get();
   // Disposed here rather than left to the garbage collector, so heap sizes below are exact.
   for (const array of new Set([x, g, act.data!, act.grad!])) array.dispose();
   return [y, gx].map((a) => new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));

@@ -53,6 +53,11 @@ export interface Backend {
   upload(buffer: DeviceBuffer, data: AnyTypedArray): void;
   /** A copy of the buffer's contents, once all work queued before the call has finished. */
   download(buffer: DeviceBuffer): Promise<AnyTypedArray>;
+  /**
+   * A copy of the contents if they can be read synchronously (for printing), else null. Like
+   * download, it sees all work queued before the call.
+   */
+  peek?(buffer: DeviceBuffer): AnyTypedArray | null;
   /** Copies all of `source` into `target`, which has the same dtype and size. */
   copy(target: DeviceBuffer, source: DeviceBuffer): void;
   run(launch: KernelLaunch): void;

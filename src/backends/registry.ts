@@ -29,24 +29,36 @@ function startCpu(): Backend {
  * Rejects, leaving the current backend as it was, if the backend is unknown or cannot start.
  */
 export async function setBackend(name: BackendName, options: BackendOptions = {}): Promise<void> {
-  if (typeof name !== "string" || !Object.hasOwn(FACTORIES, name)) {
-    throw new BackendError(
-      `unknown backend ${describeName(name)}; available: ${BACKEND_NAMES.join(", ")}`,
-    );
-  }
+  checkName(name);
   checkOptions(options);
   const request = ++requests;
+  const backend = await startBackend(name);
+  await backend.configure?.(options);
+  // Overlapping calls: the one made last decides, whichever finishes last.
+  if (request === requests) current = backend;
+}
+
+/**
+ * The backend called `name`, started on first use (one start, shared by concurrent calls; a
+ * backend that died is started anew). The current backend does not change.
+ */
+export async function startBackend(name: BackendName): Promise<Backend> {
+  checkName(name);
   let starting = started.get(name);
-  // One start per backend, shared by concurrent calls; a backend that died is started anew.
   if (starting === undefined || (await starting).usable === false) {
     starting = FACTORIES[name]();
     started.set(name, starting);
     starting.catch(() => started.delete(name));
   }
-  const backend = await starting;
-  await backend.configure?.(options);
-  // Overlapping calls: the one made last decides, whichever finishes last.
-  if (request === requests) current = backend;
+  return starting;
+}
+
+function checkName(name: unknown): asserts name is BackendName {
+  if (typeof name !== "string" || !Object.hasOwn(FACTORIES, name)) {
+    throw new BackendError(
+      `unknown backend ${describeName(name)}; available: ${BACKEND_NAMES.join(", ")}`,
+    );
+  }
 }
 
 const OPTION_NAMES: readonly (keyof BackendOptions)[] = ["threads"];

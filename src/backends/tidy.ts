@@ -39,6 +39,7 @@ const MAX_DEPTH = 8;
 function collectArrays(value: unknown, into: Set<GPUArray>, depth: number): void {
   if (value instanceof GPUArray) {
     into.add(value);
+    if (value.base !== null) into.add(value.base); // a view lives on its base's memory
   } else if (depth < MAX_DEPTH && Array.isArray(value)) {
     for (const item of value) collectArrays(item, into, depth + 1);
   } else if (

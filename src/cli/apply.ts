@@ -5,6 +5,7 @@ import type { BackendName } from "../backends/backend.js";
 import { gpuarray, type GPUArray } from "../backends/gpuarray.js";
 import { setBackend } from "../backends/registry.js";
 import { clipText } from "../core/describe.js";
+import type { TypedArrayOf } from "../core/dtype.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import type { Slice } from "../core/slice.js";
 import { NDArray } from "../host/ndarray.js";
@@ -195,7 +196,11 @@ async function stream(job: Job, direction: Direction, inputs: readonly NpyInput[
       const raw = await Promise.all(inputs.map((input) => input.read(begin, count)));
       const arrays = raw.map((bytes, i) =>
         gpuarray.toGpu(
-          new NDArray(decodeData(bytes, inputs[i]!.header, job.dtype), [count], job.dtype),
+          new NDArray<CalcDType>(
+            decodeData(bytes, inputs[i]!.header, job.dtype) as TypedArrayOf<CalcDType>,
+            [count],
+            job.dtype,
+          ),
         ),
       );
       const slc = sliceInChunk(selected, begin, begin + count);
@@ -238,7 +243,7 @@ async function compute(
       // functions whose backward reads x. Module.backward checks g against `data`'s shape.
       act.data = arrays[0]!;
       if (act.backwardFrom === "x") act.inData = arrays[0]!;
-      made.push(act.backward(arrays[1]!)!);
+      made.push(act.backward(arrays[1]!));
     }
     return await made[0]!.get();
   } finally {

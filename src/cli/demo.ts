@@ -32,7 +32,7 @@ export async function demo(print: Print): Promise<void> {
   show("print(await grad.get())");
   print(String(await grad.get()));
   show("print(await act.backward(grad).get())");
-  print(String(await relu.backward(grad)!.get()));
+  print(String(await relu.backward(grad).get()));
 
   print("");
   print("# Only every other element, with slc: the rest pass through unchanged.");

@@ -34,9 +34,9 @@ export function itemSize(dtype: DType): number {
 }
 
 /** A zeroed typed array; a size the engine cannot allocate is a BackendError, not a RangeError. */
-export function allocateTyped(dtype: DType, size: number): AnyTypedArray {
+export function allocateTyped<D extends DType>(dtype: D, size: number): TypedArrayOf<D> {
   try {
-    return newTyped(dtype, size);
+    return newTyped(dtype, size) as TypedArrayOf<D>;
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new BackendError(
@@ -56,6 +56,36 @@ function newTyped(dtype: DType, size: number): AnyTypedArray {
       return new Uint16Array(size);
     case "int32":
       return new Int32Array(size);
+    default:
+      return dtype satisfies never;
+  }
+}
+
+/** A typed array of `dtype` over `length` elements of `bytes` from `byteOffset` (no copy). */
+export function typedView<D extends DType>(
+  dtype: D,
+  bytes: ArrayBufferLike,
+  byteOffset: number,
+  length: number,
+): TypedArrayOf<D> {
+  return viewOf(dtype, bytes, byteOffset, length) as TypedArrayOf<D>;
+}
+
+function viewOf(
+  dtype: DType,
+  bytes: ArrayBufferLike,
+  offset: number,
+  length: number,
+): AnyTypedArray {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(bytes, offset, length);
+    case "float64":
+      return new Float64Array(bytes, offset, length);
+    case "float16":
+      return new Uint16Array(bytes, offset, length);
+    case "int32":
+      return new Int32Array(bytes, offset, length);
     default:
       return dtype satisfies never;
   }

@@ -1,22 +1,33 @@
-import { allocateTyped, checkDType, type AnyTypedArray, type DType } from "../core/dtype.js";
+import {
+  allocateTyped,
+  checkDType,
+  type AnyTypedArray,
+  type DType,
+  type TypedArrayOf,
+} from "../core/dtype.js";
 import { describeValue } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
+import { INSPECT } from "../core/inspect.js";
 import { formatShape, sizeOf, type Shape } from "../core/shape.js";
 import { halfToNumber, numberToHalf } from "./float16.js";
-import { formatArray } from "./format.js";
+import { formatArray, formatRepr } from "./format.js";
 
 export type NestedArray = number | NestedArray[];
 
 /**
  * A host array like numpy's ndarray: a flat typed array in C order, a shape and a dtype.
  * float16 data are raw IEEE half bits in a Uint16Array. `String(array)` prints what numpy prints.
+ * The type follows the dtype: an `NDArray<"float32">` has `Float32Array` data.
+ *
+ * The constructor wraps `data` without copying it (writes to either show in the other), as
+ * `np.asarray` does; `np.array` copies.
  */
-export class NDArray {
-  readonly data: AnyTypedArray;
+export class NDArray<D extends DType = DType> {
+  readonly data: TypedArrayOf<D>;
   readonly shape: readonly number[];
-  readonly dtype: DType;
+  readonly dtype: D;
 
-  constructor(data: AnyTypedArray, shape: Shape, dtype: DType) {
+  constructor(data: TypedArrayOf<D>, shape: Shape, dtype: D) {
     checkDType(dtype);
     if (sizeOf(shape) !== data.length) {
       throw new BackendError(`shape ${formatShape(shape)} does not match ${data.length} elements`);
@@ -49,7 +60,7 @@ export class NDArray {
   }
 
   /** A copy converted to `dtype` with numpy's casting (float to int32 truncates toward zero). */
-  astype(dtype: DType): NDArray {
+  astype<E extends DType>(dtype: E): NDArray<E> {
     checkDType(dtype);
     const target = allocateTyped(dtype, this.size);
     for (let i = 0; i < this.size; i++) writeNumber(target, dtype, i, this.item(i));
@@ -57,7 +68,7 @@ export class NDArray {
   }
 
   /** A view with a new shape of the same size; one dimension may be -1 (inferred). */
-  reshape(shape: Shape | number): NDArray {
+  reshape(shape: Shape | number): NDArray<D> {
     const dims = typeof shape === "number" ? [shape] : shape;
     if (!Array.isArray(dims)) {
       throw new BackendError(
@@ -78,10 +89,31 @@ export class NDArray {
     return build(0, 0);
   }
 
+  /** What numpy's str() prints. */
   toString(): string {
-    const values = this.dtype === "float16" ? Array.from(this.data, halfToNumber) : this.data;
-    return formatArray(values, this.shape, this.dtype);
+    return formatArray(this.numbers(), this.shape, this.dtype);
   }
+
+  /** What console.log prints in Node: numpy's repr(), e.g. `array([1., 2.], dtype=float32)`. */
+  [INSPECT](): string {
+    return formatRepr(this.numbers(), this.shape, this.dtype);
+  }
+
+  private numbers(): ArrayLike<number> {
+    return this.dtype === "float16" ? Array.from(this.data, halfToNumber) : this.data;
+  }
+}
+
+/** What a dtype-less call makes from plain numbers: int32 if all are integers that fit. */
+export type InferredDType = "int32" | "float64";
+
+/** The dtype numbers get without one: int32 when all are integers that fit, else float64. */
+export function inferDType(values: ArrayLike<number>): InferredDType {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!Number.isInteger(value) || Math.abs(value) >= 2 ** 31) return "float64";
+  }
+  return "int32";
 }
 
 /** Stores a number into a typed array of `dtype`, with numpy's conversion rules. */
@@ -109,7 +141,7 @@ export function writeNumber(
   }
 }
 
-function inferShape(shape: Shape, size: number): number[] {
+export function inferShape(shape: Shape, size: number): number[] {
   const unknown = shape.filter((dim) => dim === -1).length;
   if (unknown > 1) throw new BackendError("can only specify one unknown dimension (-1)");
   const known = sizeOf(shape.filter((dim) => dim !== -1));

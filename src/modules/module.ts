@@ -61,15 +61,26 @@ export abstract class Module {
   abstract dataShapeFrom(shape: Shape): Shape;
   abstract gradShapeFrom(shape: Shape): Shape;
 
-  forward(data: GPUArray): GPUArray {
+  /** The output, of the input's dtype (which must be the calctype). */
+  forward<D extends DType>(data: GPUArray<D>): GPUArray<D> {
     this.checkArray(data, "data");
     if (data.dtype !== this.calctype) throw this.dtypeError(data.dtype);
     this.updateData(data);
     this.inData = data;
-    return this.data!;
+    return this.data as GPUArray<D>;
   }
 
-  backward(grad: GPUArray, options: BackwardOptions = {}): GPUArray | null {
+  /**
+   * `this.grad`, as PuzzleLib returns it: the input gradient, of the gradient's dtype. With
+   * `updGrad: false` it is whatever an earlier call left (null if none), so only then do the
+   * types say it may be null.
+   */
+  backward<D extends DType>(
+    grad: GPUArray<D>,
+    options?: BackwardOptions & { updGrad?: true },
+  ): GPUArray<D>;
+  backward<D extends DType>(grad: GPUArray<D>, options: BackwardOptions): GPUArray<D> | null;
+  backward<D extends DType>(grad: GPUArray<D>, options: BackwardOptions = {}): GPUArray<D> | null {
     const {
       updParamGrads = true,
       updGrad = true,
@@ -94,7 +105,7 @@ export abstract class Module {
     }
     if (updGrad) this.updateGrad(grad);
     if (updParamGrads && this.train) this.accGradParams(grad, scale, momentum);
-    return this.grad;
+    return this.grad as GPUArray<D> | null;
   }
 
   /** Parameter gradients; modules without parameters have nothing to do. */

@@ -38,7 +38,7 @@ let dx: GPUArray | null = null;
 for (let step = 0; step < steps; step++) {
   if (loop === "chain") {
     y = chain.reduce((input, module) => module.forward(input), x);
-    dx = chain.reduceRight<GPUArray>((grad, module) => module.backward(grad)!, g);
+    dx = chain.reduceRight<GPUArray>((grad, module) => module.backward(grad), g);
   } else if (loop === "to-gpu") {
     y = sigmoid.forward(gpuarray.toGpu(xHost));
     dx = sigmoid.backward(gpuarray.toGpu(gHost));

@@ -4,7 +4,7 @@
 // JavaScript reference kernels over the same memory.
 
 import type { AnyTypedArray, DType } from "../../core/dtype.js";
-import { itemSize } from "../../core/dtype.js";
+import { itemSize, typedView } from "../../core/dtype.js";
 import { describeValue } from "../../core/describe.js";
 import { BackendError } from "../../core/errors.js";
 import { importNode, isNode } from "../../core/node-import.js";
@@ -182,6 +182,13 @@ export class CpuBackend implements Backend {
     return this.view(this.use(buffer as CpuBuffer)).slice();
   }
 
+  /** The contents, read in place (or from the evicted copy) without paging anything in. */
+  peek(buffer: DeviceBuffer): AnyTypedArray {
+    const b = buffer as CpuBuffer;
+    if (b.host === null) return this.view(b).slice();
+    return typedView(b.dtype, b.host.buffer, b.host.byteOffset, b.size).slice();
+  }
+
   copy(target: DeviceBuffer, source: DeviceBuffer): void {
     const from = source as CpuBuffer;
     const to = target as CpuBuffer;
@@ -353,18 +360,6 @@ export class CpuBackend implements Backend {
   }
 
   private view(buffer: CpuBuffer): AnyTypedArray {
-    const bytes = this.heap.bytes;
-    switch (buffer.dtype) {
-      case "float32":
-        return new Float32Array(bytes, buffer.offset, buffer.size);
-      case "float64":
-        return new Float64Array(bytes, buffer.offset, buffer.size);
-      case "float16":
-        return new Uint16Array(bytes, buffer.offset, buffer.size);
-      case "int32":
-        return new Int32Array(bytes, buffer.offset, buffer.size);
-      default:
-        return buffer.dtype satisfies never;
-    }
+    return typedView(buffer.dtype, this.heap.bytes, buffer.offset, buffer.size);
   }
 }

@@ -1,4 +1,4 @@
-import type { AnyTypedArray, DType } from "../../core/dtype.js";
+import { typedView, type AnyTypedArray, type DType } from "../../core/dtype.js";
 import { BackendError } from "../../core/errors.js";
 import type { Kernel } from "../../ops/ir.js";
 import type { Backend, DeviceBuffer, KernelLaunch } from "../backend.js";
@@ -194,10 +194,16 @@ export class WebGpuBackend implements Backend {
       const bytes = staging.getMappedRange(0, byteLength).slice(0);
       staging.unmap();
       this.checkHealthy();
-      return typedView(dtype, bytes, size);
+      return typedView(dtype, bytes, 0, size);
     } finally {
       this.readback.release(staging);
     }
+  }
+
+  /** The contents while they are what upload() wrote (the shadow copy); null otherwise. */
+  peek(buffer: DeviceBuffer): AnyTypedArray | null {
+    const { shadow, dtype, size } = buffer as WebGpuBuffer;
+    return shadow === null ? null : typedView(dtype, shadow.buffer, shadow.byteOffset, size).slice();
   }
 
   copy(target: DeviceBuffer, source: DeviceBuffer): void {
@@ -334,21 +340,6 @@ export class WebGpuBackend implements Backend {
       this.pendingError = null;
       throw new BackendError(`webgpu: ${error}`);
     }
-  }
-}
-
-function typedView(dtype: DType, bytes: ArrayBuffer, size: number): AnyTypedArray {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(bytes, 0, size);
-    case "float64":
-      return new Float64Array(bytes, 0, size);
-    case "float16":
-      return new Uint16Array(bytes, 0, size);
-    case "int32":
-      return new Int32Array(bytes, 0, size);
-    default:
-      return dtype satisfies never;
   }
 }
 
