@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { temporaryName } from "../src/cli/npy-output.js";
 import { ACTIVATION_NAMES } from "../src/ops/activations.js";
-import { assertError, cli, FIXTURES, readNpy, tempFolder } from "./cli-helpers.js";
+import { assertError, cli, FIXTURES, readNpy, tempFolder, writeOddNpy } from "./cli-helpers.js";
 
 const COMMANDS = ["demo", "apply", "grad", "plot", "info"];
 
@@ -141,6 +141,10 @@ describe("bad usage exits 2", { concurrency: true }, () => {
   }
 });
 
+// numpy's uint64, which the CLI does not read (int64, numpy's default integer, it does).
+const UINT64 = join(tempFolder(), "u8.npy");
+writeOddNpy(UINT64, "<u8", [4], 8);
+
 describe("failures exit 1 and leave nothing behind", { concurrency: true }, () => {
   const cases: [string, (dir: string) => string[], RegExp][] = [
     [
@@ -170,8 +174,8 @@ describe("failures exit 1 and leave nothing behind", { concurrency: true }, () =
     ],
     [
       "unsupported dtype",
-      (dir) => ["apply", "relu", FIXTURES + "i8.npy", "-o", join(dir, "y.npy")],
-      /dtype "<i8", which is not supported/,
+      (dir) => ["apply", "relu", UINT64, "-o", join(dir, "y.npy")],
+      /dtype "<u8", which is not supported; supported: <f4, <f2, <f8, <i4, <i8/,
     ],
     [
       "size overflow",

@@ -13,6 +13,7 @@ import { openNpy } from "../src/cli/npy-file.js";
 import { NDArray } from "../src/host/ndarray.js";
 import { Activation, gpuarray, type Slice } from "../src/index.js";
 import type { ActivationName } from "../src/ops/activations.js";
+import { PYTHON } from "./npy-numpy.js";
 
 export const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("./fixtures/npy/", import.meta.url));
@@ -57,11 +58,55 @@ export function writeNpy(
   writeFileSync(path, Buffer.concat([header, encodeData(data)]));
 }
 
-/** A whole .npy file as an NDArray of its own dtype, or converted to `target`. */
+/**
+ * Runs a Python script with numpy imported as np and `folder` as the working directory (to
+ * np.save files there, or check them with np.load); resolves to what it prints. A missing numpy
+ * fails the test with a message, as in npy-numpy.ts.
+ */
+export function numpy(script: string, folder: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      PYTHON,
+      ["-c", `import numpy as np\n${script}`],
+      { encoding: "utf8", cwd: folder, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        if (error === null) resolve(stdout);
+        else
+          reject(
+            new Error(
+              `${PYTHON} with numpy failed (set PUZZLELIB_PYTHON to choose another): ${stderr || error.message}`,
+            ),
+          );
+      },
+    );
+  });
+}
+
+/**
+ * A .npy file of a dtype the library has not (such as "<u8", numpy's uint64), as numpy writes
+ * one: a header of its own, `shape`, and zero bytes for data.
+ */
+export function writeOddNpy(
+  path: string,
+  descr: string,
+  shape: readonly number[],
+  itemBytes: number,
+): void {
+  const text = Buffer.from(formatHeader(shape, "float32")).toString("latin1");
+  const header = Buffer.from(text.replace(/'[<>]f4'/, `'${descr}'`), "latin1");
+  const size = shape.reduce((a, b) => a * b, 1);
+  writeFileSync(path, Buffer.concat([header, Buffer.alloc(size * itemBytes)]));
+}
+
+/**
+ * A whole .npy file as an NDArray of its own dtype (float64 for int64, which NDArray has not), or
+ * converted to `target`.
+ */
 export async function readNpy(path: string, target?: DType): Promise<NDArray> {
   const input = await openNpy(path);
   try {
-    const dtype = target ?? input.header.dtype;
+    const own = input.header.dtype;
+    const dtype = target ?? (own === "int64" ? "float64" : own);
     const data = decodeData(await input.read(0, input.header.size), input.header, dtype);
     return new NDArray(data, input.header.shape, dtype);
   } finally {
@@ -84,7 +129,7 @@ export async function library(
   const input = gpuarray.toGpu(x.astype(dtype));
   const y = act.forward(input);
   if (options.g === undefined) return y.get();
-  return act.backward(gpuarray.toGpu(options.g.astype(dtype)))!.get();
+  return act.backward(gpuarray.toGpu(options.g.astype(dtype))).get();
 }
 
 export function bytesOf(array: NDArray): Buffer {

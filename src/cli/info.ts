@@ -75,8 +75,12 @@ async function webgpuLine(): Promise<string> {
   }
 }
 
-// What `puzzlelib grad` needs besides g: the output y (most), or the input x.
-const READS = { y: "", x: "  (reads x)", depends: "  (reads x for some parameters)" };
+// What `puzzlelib grad` needs besides g: the output y (most), or the input x, given as --x.
+const READS = {
+  y: "",
+  x: "  (reads x: grad --x x.npy)",
+  depends: "  (reads x for some parameters: then grad --x x.npy)",
+};
 
 function activationLines(): string[] {
   return ACTIVATION_NAMES.flatMap((name) => {

@@ -18,11 +18,17 @@ import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { isatty } from "node:tty";
 import { promisify } from "node:util";
-import { itemSize } from "../core/dtype.js";
 import { clipText } from "../core/describe.js";
 import { formatShape } from "../core/shape.js";
 import { CliError, describeIoError, showPath } from "./errors.js";
-import { NpyError, parseHeader, preambleLength, readPreamble, type NpyHeader } from "./npy.js";
+import {
+  NpyError,
+  npyItemSize,
+  parseHeader,
+  preambleLength,
+  readPreamble,
+  type NpyHeader,
+} from "./npy.js";
 
 import type { FileIdentity } from "./npy-output.js";
 
@@ -99,7 +105,7 @@ async function checkedInput(path: string, source: Source): Promise<NpyInput> {
     full = await source.read(0, Math.min(size, total));
   }
   const header = wrap(() => parseHeader(full, size));
-  const item = itemSize(header.dtype);
+  const item = npyItemSize(header.dtype);
   let consumed = 0; // data bytes a stream has given
   const what = `shape ${clipText(formatShape(header.shape))} of ${header.descr}`;
   return {

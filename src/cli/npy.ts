@@ -6,6 +6,7 @@ import type { AnyTypedArray, DType } from "../core/dtype.js";
 import { itemSize } from "../core/dtype.js";
 import { clipText, quote } from "../core/describe.js";
 import { formatShape, MAX_DIMS } from "../core/shape.js";
+import { halfToNumber, numberToHalf } from "../host/float16.js";
 import { NDArray } from "../host/ndarray.js";
 import { NpyError, parseLiteral, PyTuple } from "./npy-literal.js";
 
@@ -20,18 +21,35 @@ export function preambleLength(major: number): number {
 
 export { MAX_DIMS };
 
+/**
+ * The dtypes a .npy input may hold: the library's, and int64 (numpy's default integer, as
+ * np.arange makes), which is only ever converted, never computed in.
+ */
+export type NpyDType = DType | "int64";
+
 // The dtypes we read, by numpy's type code. The byte order is '<' or '>', or native: '|', '='
 // or none at all (numpy reads 'f4' and '|f4' as the host's order).
-const CODES: Record<string, DType> = { f2: "float16", f4: "float32", f8: "float64", i4: "int32" };
-const DESCR = /^([<>|=]?)(f2|f4|f8|i4)$/;
-const SUPPORTED = "<f4, <f2, <f8, <i4 and their big-endian (>) forms";
+const CODES: Record<string, NpyDType> = {
+  f2: "float16",
+  f4: "float32",
+  f8: "float64",
+  i4: "int32",
+  i8: "int64",
+};
+const DESCR = /^([<>|=]?)(f2|f4|f8|i4|i8)$/;
+const SUPPORTED = "<f4, <f2, <f8, <i4, <i8 and their big-endian (>) forms";
+
+/** Bytes an element of `dtype` takes in a file. */
+export function npyItemSize(dtype: NpyDType): number {
+  return dtype === "int64" ? 8 : itemSize(dtype);
+}
 
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface NpyHeader {
   readonly version: string;
   readonly descr: string;
-  readonly dtype: DType;
+  readonly dtype: NpyDType;
   readonly littleEndian: boolean;
   readonly shape: readonly number[];
   /** Elements: the product of the shape (1 for a 0-d array). */
@@ -128,7 +146,7 @@ export function parseHeader(bytes: Uint8Array, fileBytes: number | null): NpyHea
       `has ${dims.length} dimensions; numpy allows at most ${MAX_DIMS}: the header is corrupt`,
     );
   }
-  const item = itemSize(dtype);
+  const item = npyItemSize(dtype);
   // numpy refuses a shape whose dimensions, zeros left out, multiply past its index type even
   // when the array is empty; the bound here is JavaScript's safe integers, in bytes.
   const extent = dims.reduce((a, b) => (b === 0n ? a : a * b), 1n) * BigInt(item);
@@ -221,11 +239,19 @@ export function formatHeader(shape: readonly number[], dtype: DType): Uint8Array
 
 /**
  * Raw data of `header`'s dtype and byte order (a whole number of elements, in a buffer of its
- * own, which may be byte-swapped in place) to a typed array of the `target` dtype, with numpy's
- * casting (float64 -> float32 and anything -> float16 round to nearest even).
+ * own, which may be byte-swapped in place) to a typed array of the `target` dtype. Floats are
+ * cast as numpy's astype casts them (float64 -> float32 and anything -> float16 round to nearest
+ * even). Integers (int32, int64) must convert exactly: the first value `target` cannot hold is
+ * refused with an NpyError naming its flat index, counted from `first` (the index of the
+ * chunk's first element in the file), and the value itself, in full.
  */
-export function decodeData(raw: Uint8Array, header: NpyHeader, target: DType): AnyTypedArray {
-  const item = itemSize(header.dtype);
+export function decodeData(
+  raw: Uint8Array,
+  header: NpyHeader,
+  target: DType,
+  first = 0,
+): AnyTypedArray {
+  const item = npyItemSize(header.dtype);
   if (header.littleEndian !== HOST_LITTLE_ENDIAN && item > 1) {
     const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (item === 2) buffer.swap16();
@@ -235,16 +261,123 @@ export function decodeData(raw: Uint8Array, header: NpyHeader, target: DType): A
   const count = raw.byteLength / item;
   // Typed array views need their byte offset aligned to the item size; copy when it is not.
   const aligned = raw.byteOffset % item === 0 ? raw : raw.slice();
+  if (header.dtype === "int64") return fromInt64(aligned, count, target, first);
   const source = view(aligned, header.dtype, count);
   if (header.dtype === target) return source;
-  // TypedArray.set converts float64 and int32 to float32 with round-to-nearest-even, as
-  // numpy's astype does, at memory speed; float16 on either side needs astype's conversions.
-  if (target === "float32" && header.dtype !== "float16") {
-    const converted = new Float32Array(count);
+  if (header.dtype === "int32") return fromInt32(source as Int32Array, target, first);
+  return fromFloat(source, header.dtype, target);
+}
+
+function fromFloat(source: AnyTypedArray, dtype: DType, target: DType): AnyTypedArray {
+  // TypedArray.set converts float64 to float32 with round-to-nearest-even, as numpy's astype
+  // does, at memory speed; float16 on either side needs astype's conversions.
+  if (target === "float32" && dtype !== "float16") {
+    const converted = new Float32Array(source.length);
     converted.set(source);
     return converted;
   }
-  return new NDArray(source, [count], header.dtype).astype(target).data;
+  return new NDArray(source, [source.length], dtype).astype(target).data;
+}
+
+/** Whether the integer `value` (a double, exact) is a value of `target`. */
+function holds(target: DType, value: number): boolean {
+  switch (target) {
+    case "float64":
+      return true;
+    case "float32":
+      return Math.fround(value) === value;
+    case "float16":
+      return halfToNumber(numberToHalf(value)) === value;
+    case "int32":
+      return (value | 0) === value;
+    default:
+      return target satisfies never;
+  }
+}
+
+function allocate(target: DType, count: number): AnyTypedArray {
+  switch (target) {
+    case "float64":
+      return new Float64Array(count);
+    case "float32":
+      return new Float32Array(count);
+    case "float16":
+      return new Uint16Array(count);
+    case "int32":
+      return new Int32Array(count);
+    default:
+      return target satisfies never;
+  }
+}
+
+/** An integer `target` cannot hold: its flat index and its exact value, in one line. */
+function inexact(source: NpyDType, target: DType, index: number, value: string): NpyError {
+  const range: Record<DType, string> = {
+    float64: "every integer up to 2^53 in magnitude, and beyond it only some",
+    float32: "every integer up to 2^24 = 16777216 in magnitude, and beyond it only some",
+    float16: "every integer up to 2048 in magnitude, only some up to 65504, and none beyond",
+    int32: "the integers from -2^31 to 2^31 - 1",
+  };
+  // A value float16 cannot hold may fit float32, the default calc dtype.
+  const number = Number(value);
+  const float32 =
+    target === "float16" && BigInt(number) === BigInt(value) && holds("float32", number);
+  return new NpyError(
+    `holds ${value} at flat index ${index}, which ${target} cannot represent exactly (it holds ${range[target]}); ` +
+      (float32 ? "use --dtype float32, which holds it, or " : "") +
+      `convert the ${source} array yourself (a.astype(np.${target})) if rounding is acceptable`,
+  );
+}
+
+function fromInt32(source: Int32Array, target: DType, first: number): AnyTypedArray {
+  const count = source.length;
+  const converted = allocate(target, count);
+  if (target === "float16") {
+    for (let i = 0; i < count; i++) {
+      const bits = numberToHalf(source[i]!);
+      if (halfToNumber(bits) !== source[i]) {
+        throw inexact("int32", target, first + i, String(source[i]));
+      }
+      converted[i] = bits;
+    }
+    return converted;
+  }
+  // int32 -> float32 and float64 at memory speed, then a check that nothing was rounded.
+  converted.set(source);
+  for (let i = 0; i < count; i++) {
+    if (converted[i] !== source[i]) throw inexact("int32", target, first + i, String(source[i]));
+  }
+  return converted;
+}
+
+/**
+ * int64 values, exactly: each one within ±2^53 is read as a double from its two 32-bit halves
+ * (exact), and a larger one as a BigInt, converted to a double only when that is exact (a value
+ * like 2^62 + 1 would otherwise round to 2^62, which float32 holds).
+ */
+function fromInt64(raw: Uint8Array, count: number, target: DType, first: number): AnyTypedArray {
+  const words = new Int32Array(raw.buffer, raw.byteOffset, count * 2);
+  const big = new BigInt64Array(raw.buffer, raw.byteOffset, count);
+  const [low, high] = HOST_LITTLE_ENDIAN ? [0, 1] : [1, 0];
+  const converted = allocate(target, count);
+  const half = target === "float16";
+  for (let i = 0; i < count; i++) {
+    const upper = words[2 * i + high]!;
+    let value: number;
+    if (upper >= -0x200000 && upper < 0x200000) {
+      // |value| < 2^53: the sum of the two halves is exact.
+      value = upper * 0x100000000 + (words[2 * i + low]! >>> 0);
+      if (!holds(target, value)) throw inexact("int64", target, first + i, String(value));
+    } else {
+      const exact = big[i]!;
+      value = Number(exact);
+      if (BigInt(value) !== exact || !holds(target, value)) {
+        throw inexact("int64", target, first + i, exact.toString());
+      }
+    }
+    converted[i] = half ? numberToHalf(value) : value;
+  }
+  return converted;
 }
 
 function view(raw: Uint8Array, dtype: DType, count: number): AnyTypedArray {
