@@ -4,6 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { line, num, rule, type Column } from "./report.js";
 import { BYTES, COPY_BYTES, type CompareResult, type SizeReport } from "./compare.js";
+import type { HostReport } from "./host.js";
 import type { Impl } from "./impl.js";
 import { MIN_REPS } from "./timing.js";
 
@@ -30,8 +31,15 @@ export function printCompareHeader(info: CompareInfo, print: Print): void {
   print(
     `${info.reps} repetitions per row (median and min), each >= ${info.targetMs} ms of calls ` +
       `(down to ${MIN_REPS} where one call is slow, to keep a row near ${info.budgetMs / 1000} s); ` +
-      `sizes ${info.sizes.map((s) => `2^${s}`).join(", ")} float32 elements`,
+      (info.sizes.length > 0
+        ? `sizes ${info.sizes.map((s) => `2^${s}`).join(", ")} float32 elements`
+        : "no activation rows"),
   );
+  // --host-only: no implementations, and none of the notes on their rows.
+  if (info.sizes.length === 0) {
+    for (const note of info.notes) print(`note: ${note}`);
+    return;
+  }
   print("");
   print("implementations:");
   for (const impl of info.impls)
@@ -200,6 +208,8 @@ export function printSummary(
 export interface CompareJson {
   readonly info: CompareInfo;
   readonly sizes: readonly SizeReport[];
+  /** The host-path section (bench/host.ts); null with --no-host. */
+  readonly host: HostReport | null;
 }
 
 export function writeCompareJson(file: string, report: CompareJson): void {

@@ -94,7 +94,7 @@ export interface SizeReport {
  */
 export type Puzzlelib = Pick<
   typeof import("../src/index.js"),
-  "Activation" | "gpuarray" | "NDArray" | "setBackend"
+  "Activation" | "gpuarray" | "NDArray" | "np" | "setBackend"
 >;
 
 type SetCpu = (name: "cpu", options?: { threads?: number }) => Promise<void>;

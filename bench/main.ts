@@ -33,6 +33,17 @@ import {
 } from "./compare-report.js";
 import type { Direction, Impl } from "./impl.js";
 import { loadPeers } from "./peers/load.js";
+import {
+  HOST_QUICK_SIZES,
+  HOST_SIZES,
+  hostFailures,
+  measureHost,
+  printHostHeader,
+  printHostSize,
+  type HostLib,
+  type HostReport,
+} from "./host.js";
+import type { TimingOptions } from "./timing.js";
 
 const BACKENDS = ["cpu", "webgpu"] as const;
 type BenchBackend = (typeof BACKENDS)[number];
@@ -68,6 +79,11 @@ const USAGE = `usage: npm run bench -- [options]
   --only a,b             compare: only these implementations, by id or prefix:
                          ${IMPL_IDS}
   --no-inplace           compare: skip puzzlelib's in-place variants
+  --no-host              skip the host path: Float32Array slice (the anchor), np.array of a
+                         Float32Array, gpuarray.toGpu and await get() on the backend measured,
+                         at 2^10, 2^20 and 2^24 (--quick 2^10, 2^20; --sizes applies to it too);
+                         measured after the rest of the run, in both suites
+  --host-only            only the host path
   --lib src|dist         compare: puzzlelib-ts from its TypeScript sources (default, under tsx)
                          or from the built package in dist/ (run npm run build first)
   --json FILE            also write the results as JSON
@@ -89,6 +105,9 @@ interface Config {
   directions: Direction[];
   only: string[] | null;
   inplace: boolean;
+  /** The host-path section: run it (after the rest), and/or only it. */
+  host: boolean;
+  hostOnly: boolean;
   lib: Lib;
   json: string | null;
   quick: boolean;
@@ -138,6 +157,8 @@ function parseConfig(argv: string[]): Config | null {
       directions: { type: "string" },
       only: { type: "string" },
       "no-inplace": { type: "boolean", default: false },
+      "no-host": { type: "boolean", default: false },
+      "host-only": { type: "boolean", default: false },
       lib: { type: "string", default: "src" },
       json: { type: "string" },
       quick: { type: "boolean", default: false },
@@ -168,6 +189,9 @@ function parseConfig(argv: string[]): Config | null {
   if (suite === "compare" && backend !== "cpu") {
     throw new UsageError("--suite compare measures the cpu backend; use --suite self for webgpu");
   }
+  if (values["no-host"] && values["host-only"]) {
+    throw new UsageError("--no-host and --host-only exclude each other");
+  }
   return {
     backend,
     suite,
@@ -181,6 +205,8 @@ function parseConfig(argv: string[]): Config | null {
     ),
     only: values.only === undefined ? null : values.only.split(","),
     inplace: !values["no-inplace"],
+    host: !values["no-host"],
+    hostOnly: values["host-only"],
     lib: parseList(values.lib, LIBS, "--lib")[0]!,
     json: values.json ?? null,
     quick: values.quick,
@@ -207,6 +233,40 @@ async function describeBackend(
   };
 }
 
+/** The host path's timing, the same in both suites: as the compare suite's rows. */
+function hostTiming(config: Config): TimingOptions {
+  return {
+    reps: config.reps ?? (config.quick ? 3 : 5),
+    targetMs: config.quick ? 10 : 25,
+    maxK: MAX_K,
+    budgetMs: config.quick ? 1000 : 1500,
+    verifyEach: false,
+  };
+}
+
+/**
+ * The host-path section on the current backend, printed row by row; null with --no-host. A wrong
+ * or failing row of puzzlelib-ts (np.array, toGpu, get) is reported on stderr.
+ */
+async function runHost(
+  config: Config,
+  lib: HostLib,
+  backend: string,
+  setup: string,
+): Promise<HostReport | null> {
+  if (!config.host) return null;
+  const print = (text: string) => console.log(text);
+  const progress = (text: string) => process.stderr.write(`  ... ${text}\n`);
+  const sizes = config.sizes ?? (config.quick ? HOST_QUICK_SIZES : HOST_SIZES);
+  printHostHeader(backend, setup, print);
+  const report = await measureHost(lib, sizes, hostTiming(config), setup, progress, (r) =>
+    printHostSize(r, print),
+  );
+  for (const r of hostFailures(report))
+    console.error(`bench: host ${r.row} 2^${r.log2}: ${r.status}: ${r.message}`);
+  return report;
+}
+
 async function runSelf(config: Config): Promise<number> {
   const print = (text: string) => console.log(text);
   const { adapter, origin } = await describeBackend(config.backend);
@@ -227,10 +287,11 @@ async function runSelf(config: Config): Promise<number> {
     maxK: MAX_K,
     functions: config.functions,
   };
-  notes.push(
-    "not in place: each call writes the module's own output, reused from the last call (disposing the stale previous handle does nothing)",
-    "a repetition = K back-to-back calls then a 1-element readback; every result checked against float64",
-  );
+  if (!config.hostOnly)
+    notes.push(
+      "not in place: each call writes the module's own output, reused from the last call (disposing the stale previous handle does nothing)",
+      "a repetition = K back-to-back calls then a 1-element readback; every result checked against float64",
+    );
   const info: RunInfo = {
     date: new Date().toISOString(),
     backend: config.backend,
@@ -247,8 +308,8 @@ async function runSelf(config: Config): Promise<number> {
   const throughput: ThroughputResult[] = [];
   const stopped: string[] = [];
   const measured: number[] = [];
-  printThroughputHeader(print);
-  for (const log2 of sizes) {
+  if (!config.hostOnly) printThroughputHeader(print);
+  for (const log2 of config.hostOnly ? [] : sizes) {
     try {
       throughput.push(...(await measureSize(log2, options, (r) => print(throughputRow(r)))));
       measured.push(log2);
@@ -264,19 +325,35 @@ async function runSelf(config: Config): Promise<number> {
 
   let latency: LatencyResult[] = [];
   try {
-    latency = await measureLatency(LATENCY_SIZE, config.quick ? 50 : 200, options);
-    printLatency(latency, print);
+    if (!config.hostOnly) {
+      latency = await measureLatency(LATENCY_SIZE, config.quick ? 50 : 200, options);
+      printLatency(latency, print);
+    }
   } catch (error) {
     if (!(error instanceof BackendError)) throw error;
     stopped.push(`latency: ${error.message}`);
     print(`latency not measured: ${error.message}`);
   }
 
+  const host = await runHost(
+    config,
+    sources,
+    config.backend,
+    `setBackend("${config.backend}"), ${adapter}`,
+  );
+
   if (config.json !== null) {
-    writeJson(config.json, { info: { ...info, sizes: measured }, throughput, latency, stopped });
+    writeJson(config.json, {
+      info: { ...info, sizes: measured },
+      throughput,
+      latency,
+      stopped,
+      host,
+    });
     print(`\nwrote ${config.json}`);
   }
-  return measured.length > 0 && latency.length > 0 ? 0 : 1;
+  const suiteOk = config.hostOnly || (measured.length > 0 && latency.length > 0);
+  return suiteOk && hostFailures(host).length === 0 ? 0 : 1;
 }
 
 function newestMtime(dir: string): number {
@@ -319,12 +396,18 @@ async function runCompare(config: Config): Promise<number> {
   };
 
   const library = await loadPuzzlelib(config.lib);
-  const peers = await loadPeers(wanted);
-  const puzzlelib = await puzzlelibImpls(library.module, config.lib, config.inplace);
+  // --host-only: no peers, no activation rows, only the host path after the header.
+  const sweep = !config.hostOnly;
+  const peers = sweep
+    ? await loadPeers(wanted)
+    : { impls: [], versions: {}, problems: [], notes: [] };
+  const puzzlelib = sweep
+    ? await puzzlelibImpls(library.module, config.lib, config.inplace)
+    : { impls: [], notes: [] };
   const impls: Impl[] = [
     ...peers.impls,
     ...puzzlelib.impls.filter((i) => wanted(i.id)),
-    ...(wanted(NAIVE.id) ? [NAIVE] : []),
+    ...(sweep && wanted(NAIVE.id) ? [NAIVE] : []),
   ];
   const info: CompareInfo = {
     date: new Date().toISOString(),
@@ -334,7 +417,7 @@ async function runCompare(config: Config): Promise<number> {
     reps: options.reps,
     targetMs: options.targetMs,
     budgetMs: options.budgetMs,
-    sizes,
+    sizes: sweep ? sizes : [],
     impls: impls.map(({ id, kind, description }) => ({ id, kind, description })),
     versions: peers.versions,
     problems: peers.problems,
@@ -345,7 +428,7 @@ async function runCompare(config: Config): Promise<number> {
 
   const reports: SizeReport[] = [];
   try {
-    for (const log2 of sizes) {
+    for (const log2 of sweep ? sizes : []) {
       const report = await compareSize(log2, impls, options, progress);
       reports.push(report);
       printSize(report, print);
@@ -353,9 +436,22 @@ async function runCompare(config: Config): Promise<number> {
   } finally {
     for (const impl of impls) await impl.close?.();
   }
-  printSummary(reports, impls, print);
+  if (sweep) printSummary(reports, impls, print);
+
+  // The host path, on the cpu backend. setBackend("cpu") keeps the thread count last set; an
+  // upload or a readback is one copy on the calling thread whatever the count.
+  let host: HostReport | null = null;
+  if (config.host) {
+    await library.module.setBackend("cpu");
+    host = await runHost(
+      config,
+      library.module,
+      "cpu",
+      `setBackend("cpu"), ${config.lib === "dist" ? "dist/, built" : "src/, tsx"}`,
+    );
+  }
   if (config.json !== null) {
-    writeCompareJson(config.json, { info, sizes: reports });
+    writeCompareJson(config.json, { info, sizes: reports, host });
     print(`\nwrote ${config.json}`);
   }
   // A wrong or failing puzzlelib-ts result fails the run; a peer's is only reported.
@@ -363,7 +459,7 @@ async function runCompare(config: Config): Promise<number> {
   const bad = own.filter((r) => r.status === "fail" || r.status === "error");
   for (const r of bad)
     console.error(`bench: ${r.impl} ${r.function} ${r.direction} 2^${r.log2}: ${r.message}`);
-  return bad.length > 0 ? 1 : 0;
+  return bad.length > 0 || hostFailures(host).length > 0 ? 1 : 0;
 }
 
 async function main(argv: string[]): Promise<number> {

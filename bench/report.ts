@@ -1,6 +1,7 @@
 // Printing: a fixed-width table written row by row as results arrive, and the JSON file.
 
 import { writeFileSync } from "node:fs";
+import type { HostReport } from "./host.js";
 import type { LatencyResult, ThroughputResult } from "./puzzlelib.js";
 
 export interface RunInfo {
@@ -136,6 +137,8 @@ export interface Report {
   readonly latency: readonly LatencyResult[];
   /** Why the size sweep or the latency run stopped early, if it did. */
   readonly stopped: readonly string[];
+  /** The host-path section (bench/host.ts); null with --no-host. */
+  readonly host: HostReport | null;
 }
 
 export function writeJson(file: string, report: Report): void {
