@@ -111,15 +111,23 @@ function missingVulkanDriver(fs: Fs, env: Env): string | undefined {
   );
 }
 
+// What a browser needs, said where it fails: Chromium hides navigator.gpu outside a secure
+// context, and on Linux and headless it offers an adapter only behind flags.
+const BROWSER_ADVICE =
+  "WebGPU needs a secure context (https, localhost or 127.0.0.1), and Chromium on Linux or " +
+  "headless offers an adapter only when started with --enable-unsafe-webgpu";
+
 export async function requestAdapter(): Promise<{ adapter: GPUAdapter; source: GpuSource }> {
   const browserGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (browserGpu !== undefined) {
     const adapter = await browserGpu.requestAdapter();
-    if (adapter === null) throw new BackendError("webgpu: navigator.gpu offers no adapter");
+    if (adapter === null) {
+      throw new BackendError(`webgpu: navigator.gpu offers no adapter. ${BROWSER_ADVICE}`);
+    }
     return { adapter, source: { gpu: browserGpu, origin: "navigator.gpu", keepAlive: [] } };
   }
   if (!isNode()) {
-    throw new BackendError("webgpu: this environment has no navigator.gpu");
+    throw new BackendError(`webgpu: this environment has no navigator.gpu. ${BROWSER_ADVICE}`);
   }
   return requestNodeAdapter();
 }
