@@ -203,7 +203,9 @@ export class WebGpuBackend implements Backend {
   /** The contents while they are what upload() wrote (the shadow copy); null otherwise. */
   peek(buffer: DeviceBuffer): AnyTypedArray | null {
     const { shadow, dtype, size } = buffer as WebGpuBuffer;
-    return shadow === null ? null : typedView(dtype, shadow.buffer, shadow.byteOffset, size).slice();
+    return shadow === null
+      ? null
+      : typedView(dtype, shadow.buffer, shadow.byteOffset, size).slice();
   }
 
   copy(target: DeviceBuffer, source: DeviceBuffer): void {
