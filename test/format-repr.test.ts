@@ -9,32 +9,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatArray, formatRepr, type PrintDType } from "../src/host/format.js";
-
-/** `[f(0), ..., f(n - 1)]`. */
-function range(n: number, f: (i: number) => number): number[] {
-  return Array.from({ length: n }, (_, i) => f(i));
-}
-
-/** Pseudo-random integers in [-(modulus - 1) / 2, (modulus - 1) / 2] for odd `modulus`. */
-function wave(i: number, modulus: number): number {
-  return ((i * 7919 + i * i * 104729) % modulus) - (modulus - 1) / 2;
-}
-
-/** Pseudo-random values in [0, 1). */
-function uniform(i: number): number {
-  return ((i * i * 104729 + i * 7919) % 1000003) / 1000003;
-}
-
-const POW = [1, 10, 100, 1000, 1e4, 1e5, 1e6];
-
-interface Case {
-  readonly name: string;
-  readonly dtype: PrintDType;
-  readonly shape: readonly number[];
-  readonly values: readonly number[];
-  readonly expected: string;
-}
+import { formatArray, formatRepr } from "../src/host/format.js";
+import { POW, range, uniform, wave, type Case } from "./format-inputs.js";
 
 const CASES: readonly Case[] = [
   {

@@ -3,7 +3,7 @@
 // This file parses and formats headers and converts raw data; npy-file.ts does the file I/O.
 
 import type { AnyTypedArray, DType } from "../core/dtype.js";
-import { itemSize } from "../core/dtype.js";
+import { allocateTyped, itemSize } from "../core/dtype.js";
 import { clipText, quote } from "../core/describe.js";
 import { formatShape, MAX_DIMS } from "../core/shape.js";
 import { halfToNumber, numberToHalf } from "../host/float16.js";
@@ -295,21 +295,6 @@ function holds(target: DType, value: number): boolean {
   }
 }
 
-function allocate(target: DType, count: number): AnyTypedArray {
-  switch (target) {
-    case "float64":
-      return new Float64Array(count);
-    case "float32":
-      return new Float32Array(count);
-    case "float16":
-      return new Uint16Array(count);
-    case "int32":
-      return new Int32Array(count);
-    default:
-      return target satisfies never;
-  }
-}
-
 /** An integer `target` cannot hold: its flat index and its exact value, in one line. */
 function inexact(source: NpyDType, target: DType, index: number, value: string): NpyError {
   const range: Record<DType, string> = {
@@ -331,7 +316,7 @@ function inexact(source: NpyDType, target: DType, index: number, value: string):
 
 function fromInt32(source: Int32Array, target: DType, first: number): AnyTypedArray {
   const count = source.length;
-  const converted = allocate(target, count);
+  const converted = allocateTyped(target, count);
   if (target === "float16") {
     for (let i = 0; i < count; i++) {
       const bits = numberToHalf(source[i]!);
@@ -359,7 +344,7 @@ function fromInt64(raw: Uint8Array, count: number, target: DType, first: number)
   const words = new Int32Array(raw.buffer, raw.byteOffset, count * 2);
   const big = new BigInt64Array(raw.buffer, raw.byteOffset, count);
   const [low, high] = HOST_LITTLE_ENDIAN ? [0, 1] : [1, 0];
-  const converted = allocate(target, count);
+  const converted = allocateTyped(target, count);
   const half = target === "float16";
   for (let i = 0; i < count; i++) {
     const upper = words[2 * i + high]!;
