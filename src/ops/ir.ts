@@ -25,6 +25,11 @@ export const OPS = {
   round: { operands: ["f"], result: "f" },
   /** a * 2^k for an integer-valued k, rounded once (subnormal results included). */
   ldexp: { operands: ["f", "f"], result: "f" },
+  /**
+   * a * 2^k where the caller guarantees an integer-valued k in [-126, 127] and a normal (or zero)
+   * product: one multiplication, which is then exactly ldexp. For guards' fast sides.
+   */
+  ldexpNormal: { operands: ["f", "f"], result: "f" },
   /** floor(log2 |a|) for finite nonzero a, as a float (subnormal a included). */
   ilogb: { operands: ["f"], result: "f" },
   add: { operands: ["f", "f"], result: "f" },
@@ -48,6 +53,13 @@ export const OPS = {
   not: { operands: ["b"], result: "b" },
   /** select(c, a, b) is a where c holds, else b; both sides are computed, so both must be safe. */
   select: { operands: ["b", "f", "f"], result: "f" },
+  /**
+   * guard(c, fast, exact): fast where c holds, else exact, where the two must be bit-identical
+   * wherever c holds, so a renderer may take either for such an element. The Wasm renderer
+   * tests c over a whole block of lanes and runs only fast when every lane holds it, only exact
+   * otherwise: the rare cases cost only the blocks that contain one.
+   */
+  guard: { operands: ["b", "f", "f"], result: "f" },
 } as const satisfies Record<string, { operands: readonly Kind[]; result: Kind }>;
 
 export type Kind = "f" | "b";
@@ -93,6 +105,7 @@ export const log1p = unary("log1p");
 export const erfc = unary("erfc");
 export const round = unary("round");
 export const ldexp = binary("ldexp");
+export const ldexpNormal = binary("ldexpNormal");
 export const ilogb = unary("ilogb");
 export const add = binary("add");
 export const sub = binary("sub");
@@ -112,6 +125,8 @@ export const or = (a: B, b: B): B => node("b", "or", [a, b]);
 export const not = (a: B): B => node("b", "not", [a]);
 export const select = (cond: B, then: FLike, otherwise: FLike): F =>
   node("f", "select", [cond, lift(then), lift(otherwise)]);
+export const guard = (cond: B, fast: FLike, exact: FLike): F =>
+  node("f", "guard", [cond, lift(fast), lift(exact)]);
 
 /** An elementwise kernel: out[i] = body(inputs[i], params) for each element i it is run over. */
 export interface Kernel {

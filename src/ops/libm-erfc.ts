@@ -11,7 +11,22 @@
 // 12 significant bits below 16, so ah^2 is exact, and x^2 = ah^2 + d, d = al (a + ah), |d| < 0.04.
 // exp(-ah^2 - d) is then reduced as in libm.ts's exp32, with d joining the small part.
 
-import { add, abs, div, isnan, ldexp, le, lt, mul, round, select, sub, type F } from "./ir.js";
+import {
+  add,
+  abs,
+  div,
+  guard,
+  isnan,
+  ldexp,
+  ldexpNormal,
+  le,
+  lt,
+  mul,
+  round,
+  select,
+  sub,
+  type F,
+} from "./ir.js";
 import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "./libm-common.js";
 
 /**
@@ -51,7 +66,23 @@ const G_Q = [
  */
 export function erfcF32(x: F): F {
   const absX = abs(x);
+  // The fast side, for |x| <= FAST_LIMIT: no clamp, no NaN select, and 2^k a plain product.
+  return guard(le(absX, FAST_LIMIT), erfcOf(x, absX, ldexpNormal), erfcExact(x, absX));
+}
+
+/**
+ * Below this |x| erfc(|x|) is normal (erfc(9) = 4e-37), with k >= -117 and (1 + s) / denominator
+ * above 1/32, so its 2^k scaling is one exact product.
+ */
+const FAST_LIMIT = 9;
+
+function erfcExact(x: F, absX: F): F {
   const a = select(le(absX, CLAMP), absX, CLAMP);
+  return select(isnan(x), x, erfcOf(x, a, ldexp));
+}
+
+/** The formula above for a = |x| (clamped where it must be), scaled by 2^k with `scale`. */
+function erfcOf(x: F, a: F, scale: (m: F, k: F) => F): F {
   const ah = mul(round(mul(a, SPLIT)), 1 / SPLIT);
   const hh = mul(ah, ah);
   const d = mul(sub(a, ah), add(a, ah));
@@ -62,6 +93,6 @@ export function erfcF32(x: F): F {
   const r = sub(hi, lo);
   const s = add(hi, sub(mul(mul(r, r), horner(r, EXP_POLY)), lo));
   const denominator = add(1, mul(a, sub(SQRT_PI, div(horner(a, G_N), horner(a, G_Q)))));
-  const erfcAbs = ldexp(div(add(1, s), denominator), k);
-  return select(isnan(x), x, select(lt(x, 0), sub(2, erfcAbs), erfcAbs));
+  const erfcAbs = scale(div(add(1, s), denominator), k);
+  return select(lt(x, 0), sub(2, erfcAbs), erfcAbs);
 }

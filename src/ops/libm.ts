@@ -16,17 +16,21 @@ import {
   abs,
   add,
   and,
+  copysign,
   div,
   eq,
   ge,
   gt,
+  guard,
   ilogb,
   isnan,
   ldexp,
+  ldexpNormal,
   le,
   lt,
   mul,
   neg,
+  or,
   pmax,
   pmin,
   round,
@@ -66,6 +70,8 @@ const EXP_MAX = 88.72283172607422;
  * (2^-26 e^r - 1 with 2^-26 e^r < 2^-25, half an ULP of 1); -18 keeps k = round(x * log2e) >= -26.
  */
 const EXPM1_LO = -18;
+/** Up to here k = round(x log2e) <= 24, where expm1's fast side holds. */
+const EXPM1_FAST_HI = 16.5;
 /** Below these |x|, expm1(x) and log1p(x) round to x itself (x^2/2 is under half an ULP). */
 const EXPM1_TINY = 2 ** -25;
 const LOG1P_TINY = 2 ** -24;
@@ -115,7 +121,15 @@ function reduce(x: F, poly: readonly number[]): { k: F; hi: F; qlo: F } {
  */
 export function exp32(x: F): F {
   const { k, hi, qlo } = reduce(clamp(x, EXP_LO, EXP_HI), EXP_POLY);
-  return select(isnan(x), x, ldexp(add(1, add(hi, qlo)), k));
+  const exact = select(isnan(x), x, ldexp(add(1, add(hi, qlo)), k));
+  // The fast side, for x in [-87, 88]: the clamp and the NaN select change nothing there, k is
+  // in [-126, 127] and the result is normal, so ldexp is one product.
+  const fast = reduce(x, EXP_POLY);
+  return guard(
+    and(ge(x, -87), le(x, 88)),
+    ldexpNormal(add(1, add(fast.hi, fast.qlo)), fast.k),
+    exact,
+  );
 }
 
 /**
@@ -135,7 +149,23 @@ export function expm1F32(x: F): F {
   const far = select(lt(k, 0), sub(scaled, 1), scaled);
   const core = select(and(ge(k, -1), le(k, 24)), near, far);
   // Tiny x (and -0) give x itself; so does NaN, for which the comparison is false.
-  return select(ge(x, EXP_OVERFLOW), Infinity, select(ge(abs(x), EXPM1_TINY), core, x));
+  const exact = select(ge(x, EXP_OVERFLOW), Infinity, select(ge(abs(x), EXPM1_TINY), core, x));
+  // The fast side, for EXPM1_LO <= x <= EXPM1_FAST_HI but -0 (the clamp leaves x as it is
+  // there, and k <= 24): the two forms the exact side picks by k, with each 2^j a plain product
+  // (j in [-26, 24]) and the specials' selects gone. Tiny x need no select of their own: k = 0
+  // and (0 + x) + q rounds to x, as q < x^2 is under half an ULP of x; only -0 would come out
+  // +0. (elu's expm1(0) for every positive x is why tiny x, zero included, must stay fast.)
+  const fast = reduce(x, EXPM1_POLY);
+  const nearFast = ldexpNormal(
+    add(add(sub(1, ldexpNormal(1, neg(fast.k))), fast.hi), fast.qlo),
+    fast.k,
+  );
+  const farFast = sub(ldexpNormal(add(1, add(fast.hi, fast.qlo)), fast.k), 1);
+  return guard(
+    and(and(ge(x, EXPM1_LO), le(x, EXPM1_FAST_HI)), or(lt(x, 0), gt(copysign(1, x), 0))),
+    select(lt(fast.k, -1), farFast, nearFast),
+    exact,
+  );
 }
 
 /**

@@ -36,6 +36,7 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   erfc: (a) => erfc64(a),
   round: (a) => roundHalfEven(a),
   ldexp: (a, k) => a * 2 ** k,
+  ldexpNormal: (a, k) => a * 2 ** k,
   ilogb: (a) => exponentOf(Math.abs(a)),
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
@@ -54,6 +55,8 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   or: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
   not: (a) => (a === 0 ? 1 : 0),
   select: (c, a, b) => (c !== 0 ? a : b),
+  // Both sides agree where c holds: taking fast there checks that they do (see wasm-renderer tests).
+  guard: (c, a, b) => (c !== 0 ? a : b),
 };
 
 type Step = (registers: Float64Array) => void;

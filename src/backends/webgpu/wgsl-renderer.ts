@@ -9,6 +9,7 @@
 // The entry point handles storage (float32, or float16 packed two to a u32), slices, pass-through
 // and in-place binding.
 
+import { resolveGuards } from "../../ops/guard.js";
 import { expandKernel } from "../../ops/libm.js";
 import {
   OPS,
@@ -37,6 +38,11 @@ const UNEXPANDED: Lowering = () => {
   );
 };
 
+/** Guards and the ops only their fast sides use: renderWgsl keeps guards' exact sides only. */
+const FAST_SIDE_ONLY: Lowering = () => {
+  throw new Error("guards are resolved to their exact side before WGSL lowering");
+};
+
 /** The exact WGSL meaning of every op; the helpers live in wgsl-prelude.ts. */
 const EXACT: Record<ComputeOp, Lowering> = {
   neg: call("f_neg"),
@@ -47,6 +53,7 @@ const EXACT: Record<ComputeOp, Lowering> = {
   erfc: UNEXPANDED,
   round: call("f_round"),
   ldexp: call("f_ldexp"),
+  ldexpNormal: FAST_SIDE_ONLY,
   ilogb: call("f_ilogb"),
   add: call("f_add"),
   sub: call("f_sub"),
@@ -65,6 +72,7 @@ const EXACT: Record<ComputeOp, Lowering> = {
   or: ([a, b]) => `(${a} | ${b})`,
   not: ([a]) => `(!${a})`,
   select: call("f_select"),
+  guard: FAST_SIDE_ONLY,
 };
 
 /** The ops `body` computes with the hardware, flagging results a subnormal may have spoiled. */
@@ -180,7 +188,7 @@ function renderInterpreter(kernel: Kernel): string {
         return kind === "f" ? `bitcast<f32>(${reg})` : `(${reg} != 0u)`;
       });
       const result = EXACT[op as ComputeOp];
-      if (result === UNEXPANDED) return "";
+      if (result === UNEXPANDED || result === FAST_SIDE_ONLY) return "";
       const expression = result(operands);
       value = spec.result === "f" ? `bitcast<u32>(${expression})` : `select(0u, 1u, ${expression})`;
     }
@@ -234,7 +242,9 @@ const MAX_GROUPS = 65535;
  */
 export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
   if (kernel.paramCount > MAX_PARAMS) throw new Error(`${kernel.id}: too many parameters`);
-  const expanded = expandKernel(kernel);
+  // A GPU thread computes one element, so a guard's fast side would be work on top of the
+  // exact side, not instead of it: only the exact side is rendered.
+  const expanded = { ...kernel, body: resolveGuards(expandKernel(kernel).body, "exact") };
   const float32 = variant.dtype === "float32";
   const redo = float32 && needsInterpreter(expanded);
   const word = float32 ? "f32" : "u32";

@@ -1,6 +1,22 @@
 // PuzzleLib's own seven functions. Every backward reads the output y (see spec.ts).
 
-import { add, div, eq, expm1, gt, ldexp, le, log1p, lt, mul, neg, select, sub } from "../ir.js";
+import {
+  add,
+  div,
+  eq,
+  expm1,
+  ge,
+  gt,
+  guard,
+  ldexp,
+  le,
+  log1p,
+  lt,
+  mul,
+  neg,
+  select,
+  sub,
+} from "../ir.js";
 import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
 import { clampGrad, clampTo, sigmoidOf, sigmoidParts, softplusOf, tanhOf } from "./forms.js";
 import { first, second, type ActivationSpec } from "./spec.js";
@@ -100,7 +116,9 @@ export const CORE: Record<(typeof CORE_NAMES)[number], ActivationSpec> = {
       const near = div(add(add(select(gt(zh, 0), zh, 0), log1p(e)), mul(zl, sig)), beta);
       const { m, k } = expParts(zh, zl);
       const tail = scale2(div(m, beta), k);
-      return select(gt(zh, threshold), x, select(lt(zh, -20), tail, near));
+      const common = select(gt(zh, threshold), x, near);
+      // Where zh >= -20 (every block of ordinary data) the tail's scaling is not computed.
+      return guard(ge(zh, -20), common, select(lt(zh, -20), tail, common));
     },
     // PuzzleLib's softPlus (beta 1, no threshold) without the products and tails beta needs:
     // softplusOf's max(x, 0) + log1p(exp(-|x|)), and backward -expm1(-y) rather than

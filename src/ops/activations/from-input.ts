@@ -1,7 +1,23 @@
 // Functions whose derivative is not a function of the output (not monotonic, or with no
 // closed-form inverse): backward reads the input x, so the module keeps it and refuses in place.
 
-import { abs, add, copysign, div, eq, exp, expm1, gt, lt, mul, neg, select, sub } from "../ir.js";
+import {
+  abs,
+  add,
+  copysign,
+  div,
+  eq,
+  exp,
+  expm1,
+  ge,
+  gt,
+  guard,
+  lt,
+  mul,
+  neg,
+  select,
+  sub,
+} from "../ir.js";
 import { horner } from "../libm-common.js";
 import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
 import { clampTo, sigmoidParts } from "./forms.js";
@@ -64,7 +80,8 @@ const silu: ActivationSpec = {
     const near = mul(x, add(s, mul(zl, mul(s, rest))));
     const { m, k } = expParts(zh, zl);
     const tail = gradTimes(x, m, k);
-    return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near));
+    // Where zh >= -30 (every block of ordinary data) the tail's scaling is not computed.
+    return guard(ge(zh, -30), near, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near)));
   },
   backwardFrom: "x",
   // For z < 0 the bracket is N / (1 + e^z) with N = 1 + z + e^z, which vanishes at z0: with
@@ -94,7 +111,7 @@ const silu: ActivationSpec = {
     const tail = gradTimes(g, mul(add(1, zc), m), k);
     const d = mul(g, select(lt(zh, 0), left, right));
     // At -Inf the derivative's limit is 0, selected (a GPU compiler may fold g * 0 to 0 anyway).
-    return select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d));
+    return guard(ge(zh, -30), d, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d)));
   },
 };
 

@@ -6,6 +6,7 @@
 // SIMD shifts take one scalar count): exact float multiplications by powers of two move values
 // between the subnormal and normal ranges instead.
 
+import { guardRegions } from "../../../ops/guard.js";
 import { topologicalOrder, type ComputeOp, type Expr, type Kernel } from "../../../ops/ir.js";
 import { Op, Simd, V128, type FunctionBuilder } from "./encoder.js";
 
@@ -66,6 +67,21 @@ function finiteNonzero(f: FunctionBuilder, abs: number): void {
 }
 
 /**
+ * a * 2^k for k in [-126, 127]: kf + 1.5 * 2^23 + 127 is exact and holds kf + 127 in its low
+ * mantissa bits; shifted left by 23 they are the bits of 2^kf (the exponent and leading mantissa
+ * bit shift out), and one multiplication scales.
+ */
+const ldexpNormal: Lowering = (f, operands) => {
+  push(f, operand(operands, 0));
+  push(f, operand(operands, 1));
+  f.f32x4(MAGIC + BIAS)
+    .simd(Simd.f32x4Add)
+    .i32(23)
+    .simd(Simd.i32x4Shl);
+  f.simd(Simd.f32x4Mul);
+};
+
+/**
  * a * 2^k rounded once. When every lane has -126 <= k <= 127, 2^k is a normal float and one
  * multiplication is exactly ldexp (one rounding, subnormals, overflow, zero, Inf, NaN included);
  * that is the common case, taken when all four lanes allow it (2^k is then built in float
@@ -84,15 +100,7 @@ const ldexp: Lowering = (f, operands) => {
   const kf = save(f);
   f.get(kf).f32x4(-126).simd(Simd.f32x4Ge).get(kf).f32x4(127).simd(Simd.f32x4Le).simd(Simd.and);
   f.simd(Simd.i32x4AllTrue).open(Op.if, V128);
-  // kf + 1.5 * 2^23 + 127 is exact and holds kf + 127 in its low mantissa bits; shifted left by
-  // 23 they are the bits of 2^kf (the exponent and leading mantissa bit shift out).
-  push(f, a);
-  f.get(kf)
-    .f32x4(MAGIC + BIAS)
-    .simd(Simd.f32x4Add)
-    .i32(23)
-    .simd(Simd.i32x4Shl);
-  f.simd(Simd.f32x4Mul);
+  ldexpNormal(f, [a, { local: kf }]);
   f.op(Op.else);
   f.get(kf).simd(Simd.i32x4TruncSatF32x4S);
   const k = save(f);
@@ -179,6 +187,7 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   erfc: UNEXPANDED,
   round: simple(Simd.f32x4Nearest),
   ldexp,
+  ldexpNormal,
   ilogb,
   add: simple(Simd.f32x4Add),
   sub: simple(Simd.f32x4Sub),
@@ -199,6 +208,9 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   // select(c, a, b) is bitselect(a, b, c).
   select: (f, operands) =>
     simple(Simd.bitselect)(f, [operand(operands, 1), operand(operands, 2), operand(operands, 0)]),
+  guard: () => {
+    throw new Error("guards are lowered by emitBody, a branch per block of groups");
+  },
 };
 
 export interface BodyContext {
@@ -214,6 +226,11 @@ export interface BodyContext {
  * body is a long dependent chain (exp's reduction, polynomial and scaling), so a single group
  * leaves the CPU waiting on latency; independent chains side by side fill those cycles. Every
  * input is loaded before the caller's stores, so out may alias an input.
+ *
+ * A guard is one branch for all the groups: when every lane of every group holds its condition,
+ * only the fast side's own nodes run, else only the exact side's (guardRegions says which nodes
+ * are a side's own). The sides agree bit for bit where the condition holds, so which blocks
+ * take which side does not show in the results.
  */
 export function emitBody(
   f: FunctionBuilder,
@@ -222,7 +239,13 @@ export function emitBody(
   groups = 1,
 ): Value[] {
   const values = Array.from({ length: groups }, () => new Map<Expr, Value>());
-  for (const expr of topologicalOrder(kernel.body)) {
+  const regions = guardRegions(kernel.body);
+  const owned = new Set<Expr>();
+  for (const { fast, exact } of regions.values()) {
+    for (const expr of [...fast, ...exact]) owned.add(expr);
+  }
+  const emitNode = (expr: Expr): void => {
+    if (expr.op === "guard") return emitGuard(expr);
     values.forEach((groupValues, group) => {
       switch (expr.op) {
         case "input":
@@ -243,6 +266,38 @@ export function emitBody(
           groupValues.set(expr, { local: save(f) });
       }
     });
-  }
+  };
+  // A region's nodes in dependency order, leaving out those of guards nested in it.
+  const emitRegion = (nodes: readonly Expr[]): void => {
+    const inner = new Set<Expr>();
+    for (const expr of nodes) {
+      const nested = regions.get(expr);
+      if (nested !== undefined) for (const e of [...nested.fast, ...nested.exact]) inner.add(e);
+    }
+    for (const expr of nodes) if (!inner.has(expr)) emitNode(expr);
+  };
+  const emitGuard = (expr: Expr): void => {
+    const { fast, exact } = regions.get(expr)!;
+    const [cond, fastValue, exactValue] = expr.operands as [Expr, Expr, Expr];
+    values.forEach((groupValues, group) => {
+      push(f, groupValues.get(cond)!);
+      if (group > 0) f.simd(Simd.and);
+    });
+    const results = values.map(() => f.local(V128));
+    const side = (region: ReadonlySet<Expr>, result: Expr): void => {
+      emitRegion(topologicalOrder(result).filter((e) => region.has(e)));
+      values.forEach((groupValues, group) => {
+        push(f, groupValues.get(result)!);
+        f.set(results[group]!);
+      });
+    };
+    f.simd(Simd.i32x4AllTrue).open(Op.if);
+    side(fast, fastValue);
+    f.op(Op.else);
+    side(exact, exactValue);
+    f.end();
+    values.forEach((groupValues, group) => groupValues.set(expr, { local: results[group]! }));
+  };
+  emitRegion(topologicalOrder(kernel.body).filter((expr) => !owned.has(expr)));
   return values.map((groupValues) => groupValues.get(kernel.body)!);
 }

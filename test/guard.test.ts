@@ -1,0 +1,107 @@
+// Guards (ir.ts: guard(c, fast, exact)): the cpu backend runs a block of 16 lanes on the fast side
+// only when every lane holds c. A lane's result must not depend on its neighbours: a rare value
+// (NaN, ±Inf, a subnormal input or result, an overflow, an argument past a fast range) at every
+// position of a block, at every tail length, must leave every other lane's result, and its own,
+// bit for bit what they are in a block of their own kind. Also: the guard regions are what the
+// Wasm renderer branches over.
+
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { Activation, gpuarray, np, setBackend, type ActivationName } from "../src/index.js";
+import { guardRegions, resolveGuards } from "../src/ops/guard.js";
+import { add, exp, guard, input, lt, mul, topologicalOrder } from "../src/ops/ir.js";
+import { expandTranscendentals } from "../src/ops/libm.js";
+
+/** Lanes per block: UNROLL (4) groups of four float32 lanes in the contiguous loop. */
+const BLOCK = 16;
+/** Fast-range values, as a network's activations are: deterministic, in [-4, 4). */
+const BASE = Float32Array.from({ length: 3 * BLOCK }, (_, i) => -4 + ((i * 37) % 48) / 6);
+
+/** Values that take a function's exact side, with the ones each guard's bounds call for. */
+const RARE: Partial<Record<ActivationName, readonly number[]>> = {
+  sigmoid: [-100, 100, -88, 87.5],
+  tanh: [-20, 20, 9, 1e-8],
+  elu: [-30, -17.5, 1e-9],
+  gelu: [-14, 14, 9.5, -12.8],
+  silu: [-100, 100, -90],
+  softPlus: [-100, 100, 89],
+  mish: [-100, 30],
+  selu: [-30, -17.9],
+};
+const SPECIAL = [NaN, Infinity, -Infinity, 1e-40, -1.4e-45, -0, 3e38, -3e38];
+
+const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+
+async function apply(name: ActivationName, values: Float32Array): Promise<Float32Array> {
+  const act = new Activation(name);
+  return (await act.forward(gpuarray.toGpu(np.array(values))).get()).data;
+}
+
+describe("guards: a lane's result does not depend on its block (cpu, Wasm SIMD)", () => {
+  before(() => setBackend("cpu", { threads: 1 }));
+
+  for (const [name, extra] of Object.entries(RARE) as [ActivationName, number[]][]) {
+    it(`${name}: a rare value at every position of every length up to ${2 * BLOCK + BLOCK / 2}`, async () => {
+      const base = await apply(name, BASE);
+      for (const rare of [...SPECIAL, ...extra]) {
+        const alone = (await apply(name, new Float32Array(BLOCK).fill(rare)))[0]!;
+        for (let length = 1; length <= 2 * BLOCK + BLOCK / 2; length++) {
+          for (let at = 0; at < length; at++) {
+            const values = BASE.slice(0, length);
+            values[at] = rare;
+            const got = await apply(name, values);
+            for (let i = 0; i < length; i++) {
+              const want = i === at ? alone : base[i]!;
+              if (!same(got[i]!, want)) {
+                assert.fail(
+                  `${name}: ${rare} at ${at} of ${length}: lane ${i} (x = ${values[i]}) ` +
+                    `gave ${got[i]}, alone ${want}`,
+                );
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it("gives the same bits on 1 and 2 threads for blocks that mix rare and fast lanes", async () => {
+    const n = 1 << 16;
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++)
+      values[i] = i % 97 === 0 ? SPECIAL[i % SPECIAL.length]! : BASE[i % 48]!;
+    for (const name of ["gelu", "tanh", "sigmoid"] as const) {
+      await setBackend("cpu", { threads: 1 });
+      const one = await apply(name, values);
+      await setBackend("cpu", { threads: 2 });
+      const two = await apply(name, values);
+      for (let i = 0; i < n; i++) assert.ok(same(one[i]!, two[i]!), `${name} lane ${i}`);
+    }
+    await setBackend("cpu", { threads: 1 });
+  });
+});
+
+describe("guardRegions and resolveGuards", () => {
+  it("puts in each side's region only what that side alone needs", () => {
+    const x = input("x");
+    const shared = mul(x, 3);
+    const fastOnly = add(shared, 1);
+    const exactOnly = add(shared, 2);
+    const body = add(guard(lt(x, 1), fastOnly, exactOnly), shared);
+    const entries = [...guardRegions(body)];
+    assert.equal(entries.length, 1);
+    const [node, regions] = entries[0]!;
+    assert.equal(node.op, "guard");
+    const computed = (region: ReadonlySet<unknown>) =>
+      [...region].filter((e) => (e as { op: string }).op !== "const");
+    assert.deepEqual(computed(regions.fast), [fastOnly]);
+    assert.deepEqual(computed(regions.exact), [exactOnly]);
+    assert.ok(!topologicalOrder(resolveGuards(body, "exact")).some((e) => e.op === "guard"));
+    assert.ok(topologicalOrder(resolveGuards(body, "fast")).includes(fastOnly));
+  });
+
+  it("exp, expm1 and erfc expand with a guard each", () => {
+    const body = expandTranscendentals(exp(input("x")));
+    assert.equal(guardRegions(body).size, 1);
+  });
+});
