@@ -8,11 +8,14 @@ import {
   abs,
   add,
   and,
+  constant,
   eq,
   exp,
   ge,
+  guard,
   ilogb,
   ldexp,
+  ldexpNormal,
   le,
   lt,
   mul,
@@ -89,10 +92,20 @@ export function expParts(x: F, lo: F | number = 0): { m: F; k: F } {
   return { m: add(er, mul(er, select(inside, lo, 0))), k };
 }
 
-/** ldexp with k limited to where every backend's ldexp is exact (|k| <= 330). */
+/**
+ * ldexp with k limited to where every backend's ldexp is exact (|k| <= 330). Its fast side, for
+ * k in [-126, 127], is one product by the normal 2^k: ldexp rounds once, and so does a product,
+ * subnormal results included.
+ */
 export function scale2(a: F, k: F): F {
-  return ldexp(a, select(lt(k, -330), -330, select(lt(330, k), 330, k)));
+  const exact = ldexp(a, select(lt(k, -330), -330, select(lt(330, k), 330, k)));
+  return guard(and(ge(k, -126), le(k, 127)), ldexpNormal(a, k), exact);
 }
+
+/** gradTimes's fast side: g, m and the scaling in these ranges keep every product normal. */
+const PLAIN_G = 2 ** 60;
+const PLAIN_M = 2 ** 30;
+const PLAIN_K = 30;
 
 /**
  * g * m * 2^k rounded once, for m of moderate magnitude and any integer k: g is split into its
@@ -103,7 +116,16 @@ export function gradTimes(g: F, m: F, k: F | number): F {
   const ordinary = and(lt(abs(g), Infinity), not(eq(g, 0)));
   const e = select(ordinary, ilogb(g), 0);
   // Zero, Inf and NaN are not scaled: some backends' ldexp of Inf by a large negative k is NaN.
-  return select(ordinary, scale2(mul(ldexp(g, neg(e)), m), add(e, k)), mul(g, m));
+  const exact = select(ordinary, scale2(mul(ldexp(g, neg(e)), m), add(e, k)), mul(g, m));
+  // The fast side, for 2^-60 <= |g| <= 2^60, 2^-30 <= |m| <= 2^30 and |k| <= 30: m 2^k and
+  // g m 2^k are normal, so g (m 2^k) rounds once, where the exact side does (its g's
+  // significand times m, then an exact scaling).
+  const kf = typeof k === "number" ? constant(k) : k;
+  const plain = and(
+    and(within(abs(g), 1 / PLAIN_G, PLAIN_G), within(abs(m), 1 / PLAIN_M, PLAIN_M)),
+    within(kf, -PLAIN_K, PLAIN_K),
+  );
+  return guard(plain, mul(g, ldexpNormal(m, kf)), exact);
 }
 
 /** x within [lo, hi], both inclusive (false for NaN). */
