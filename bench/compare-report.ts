@@ -61,18 +61,21 @@ export function printCompareHeader(info: CompareInfo, print: Print): void {
   print(
     "note: every row's output is read back and checked against the float64 reference (relative " +
       "1e-5; up to 2^21 elements, evenly strided) after its first call, before it is timed, and " +
-      "again after its last repetition; a row that fails is reported as FAIL, and not timed",
+      "again after its last repetition; a row that fails is reported as FAIL, and not timed; " +
+      '"ULP" = the row\'s largest distance, in float32 ULPs, from the float64 reference rounded ' +
+      "to float32 over those elements (FAIL rows too)",
   );
 }
 
 const ROWS: readonly Column[] = [
-  { title: "function", width: 9, align: "left" },
+  { title: "function", width: 11, align: "left" },
   { title: "dir", width: 3, align: "left" },
   { title: "implementation", width: 17, align: "left" },
   { title: "ns/el med", width: 9 },
   { title: "ns/el min", width: 9 },
   { title: "GB/s", width: 7 },
   { title: "/peer", width: 6 },
+  { title: "ULP", width: 7 },
   { title: "of copy", width: 7 },
   { title: "notes", width: 5, align: "left" },
 ];
@@ -83,10 +86,17 @@ function rowNotes(r: CompareResult): string {
   else if (r.status === "error") notes.push(`ERROR: ${r.message}`);
   else if (r.status === "n/a") notes.push(`n/a: ${r.message}`);
   if (r.saved === "x") notes.push("from x");
+  notes.push(...(r.notes ?? []));
   if (r.deviation !== undefined) notes.push("known deviation, see below");
   if (r.bestPeer !== undefined && r.kind === "peer" && r.vsBestPeer === 1)
     notes.push("fastest peer");
   return notes.join("; ");
+}
+
+/** A worst ULP distance: an integer, in exponent form past a million. */
+function ulps(value: number | undefined): string {
+  if (value === undefined) return "";
+  return value >= 1e6 && Number.isFinite(value) ? value.toExponential(1) : String(value);
 }
 
 /** The known deviations met at this size, once each, with the rows they apply to. */
@@ -131,6 +141,7 @@ export function printSize(report: SizeReport, print: Print): void {
         num(r.nsPerElementMin),
         num(r.gbps),
         num(r.vsBestPeer),
+        ulps(r.worstUlp),
         num(r.copyFraction),
         rowNotes(r),
       ]),
@@ -157,7 +168,8 @@ function geomean(values: readonly number[]): number | undefined {
 
 /**
  * One matrix per size and direction: ns/element (median) of each implementation side by side,
- * and the geometric mean of its ratio to the fastest peer over the functions.
+ * and the geometric mean of its ratio to the fastest peer over the functions; then one per
+ * direction of each implementation's worst ULP over the sizes.
  */
 export function printSummary(
   reports: readonly SizeReport[],
@@ -170,6 +182,22 @@ export function printSummary(
     { title: "", width: 15, align: "left" },
     ...ids.map((id) => ({ title: id, width })),
   ];
+  // The functions in the order measured.
+  const functions = [...new Set(reports.flatMap((r) => r.results.map((row) => row.function)))];
+  /** A matrix of the functions of `rows` by implementation; cell() gets the rows of one cell. */
+  const matrix = (
+    title: string,
+    rows: readonly CompareResult[],
+    cell: (rows: CompareResult[]) => string,
+  ) => {
+    print("");
+    print(line(columns, [title, ...ids]));
+    print(rule(columns));
+    for (const fn of functions.filter((f) => rows.some((r) => r.function === f))) {
+      const cells = ids.map((id) => cell(rows.filter((r) => r.function === fn && r.impl === id)));
+      print(line(columns, [fn, ...cells]));
+    }
+  };
   print("");
   print("summary: ns/element (median); last line: geometric mean of /peer over the functions");
   print("(FAIL: wrong result; ERR: threw; n/a: unsupported; x: backward recomputes from x)");
@@ -177,20 +205,13 @@ export function printSummary(
     for (const direction of ["forward", "backward"] as const) {
       const rows = report.results.filter((r) => r.direction === direction);
       if (rows.length === 0) continue;
-      print("");
-      print(line(columns, [`2^${report.log2} ${direction}`, ...ids]));
-      print(rule(columns));
-      for (const fn of [...new Set(rows.map((r) => r.function))]) {
-        const cells = ids.map((id) => {
-          const r = rows.find((row) => row.function === fn && row.impl === id);
-          if (r === undefined) return "";
-          if (r.status === "fail") return "FAIL";
-          if (r.status === "error") return "ERR";
-          if (r.status === "n/a") return "n/a";
-          return `${r.saved === "x" ? "x " : ""}${num(r.nsPerElementMedian)}`;
-        });
-        print(line(columns, [fn, ...cells]));
-      }
+      matrix(`2^${report.log2} ${direction}`, rows, ([r]) => {
+        if (r === undefined) return "";
+        if (r.status === "fail") return "FAIL";
+        if (r.status === "error") return "ERR";
+        if (r.status === "n/a") return "n/a";
+        return `${r.saved === "x" ? "x " : ""}${num(r.nsPerElementMedian)}`;
+      });
       const means = ids.map((id) =>
         num(
           geomean(
@@ -202,6 +223,17 @@ export function printSummary(
       );
       if (means.some((m) => m !== "")) print(line(columns, ["/peer geomean", ...means]));
     }
+  }
+  print("");
+  print("worst ULP from the float64 reference, over the sizes (FAIL rows included)");
+  for (const direction of ["forward", "backward"] as const) {
+    const rows = reports
+      .flatMap((r) => r.results)
+      .filter((r) => r.direction === direction && r.worstUlp !== undefined);
+    if (rows.length === 0) continue;
+    matrix(`ULP ${direction}`, rows, (cell) =>
+      cell.length === 0 ? "" : ulps(Math.max(...cell.map((r) => r.worstUlp!))),
+    );
   }
 }
 

@@ -5,6 +5,7 @@
 
 import { availableParallelism } from "node:os";
 import type { GPUArray, NDArray } from "../src/index.js";
+import { ACTIVATIONS, backwardFrom } from "../src/ops/activations.js";
 import type { BenchFunction } from "./functions.js";
 import {
   Unsupported,
@@ -17,12 +18,14 @@ import {
 } from "./impl.js";
 import { NAIVE_BACKWARD, NAIVE_FORWARD } from "./naive.js";
 import {
-  checkBackward,
+  backwardReference,
   checkCopy,
-  checkForward,
   DEFAULT_ARGS,
   DEFAULT_TOLERANCE,
   forwardReference,
+  judge,
+  sampled,
+  sampleIndices,
   uniformData,
   WrongResultError,
   type Tolerance,
@@ -54,6 +57,11 @@ export interface CompareResult {
   /** BYTES[direction] per element over the median and the fastest repetition. */
   readonly gbps?: number;
   readonly gbpsBest?: number;
+  /**
+   * The largest ULP distance from the float64 reference (rounded to float32) over the checked
+   * elements, for wrong results too.
+   */
+  readonly worstUlp?: number;
   /** This time / the fastest peer's time (median); below 1: faster than every peer. */
   vsBestPeer?: number;
   bestPeer?: string;
@@ -139,6 +147,9 @@ class PuzzlelibImpl implements Impl {
 
   async prepare(fn: BenchFunction, direction: Direction, data: CaseData): Promise<Case> {
     const { gpuarray, NDArray, Activation } = this.lib;
+    if (this.inplace && backwardFrom(ACTIVATIONS[fn], data.args) === "x") {
+      throw new Unsupported(`${fn} has no in-place form: its backward reads x`);
+    }
     const owned: GPUArray[] = [];
     const keep = (array: GPUArray) => (owned.push(array), array);
     const upload = (host: Float32Array) =>
@@ -307,14 +318,16 @@ export const NAIVE: Impl = {
   kind: "baseline",
   description: "a plain for loop with Math.exp & co. over Float32Arrays, output preallocated",
   async prepare(fn, direction, data) {
+    if (!(fn in NAIVE_FORWARD)) throw new Unsupported("the naive loop covers PuzzleLib's seven");
+    const core = fn as keyof typeof NAIVE_FORWARD;
     const out = new Float32Array(data.size);
     const read = async () => out;
     const dispose = () => {};
     if (direction === "forward") {
-      const f = NAIVE_FORWARD[fn];
+      const f = NAIVE_FORWARD[core];
       return { call: () => f(data.x, out, data.args), read, dispose };
     }
-    const f = NAIVE_BACKWARD[fn];
+    const f = NAIVE_BACKWARD[core];
     return { call: () => f(data.g, data.y, out, data.args), read, dispose };
   },
 };
@@ -344,36 +357,89 @@ function shortFailure(text: string): string {
   );
 }
 
-/** Checks a case's output; strict first, then a peer's declared looser tolerance. */
+/**
+ * The references of one size, shared by every implementation: each function's forward of every
+ * element (what a backward reads), and at the checked elements its forward and its backward at
+ * that y or, for implementations that recompute from x, at the exact f(x).
+ */
+class References {
+  readonly indices: Uint32Array;
+  private readonly ys = new Map<BenchFunction, Float32Array>();
+  private readonly sampled = new Map<string, Float32Array>();
+
+  constructor(readonly data: SizeData) {
+    this.indices = sampleIndices(data.size);
+  }
+
+  caseData(fn: BenchFunction): CaseData {
+    const args = DEFAULT_ARGS[fn];
+    let y = this.ys.get(fn);
+    if (y === undefined) this.ys.set(fn, (y = forwardReference(fn, args, this.data.x)));
+    return { ...this.data, fn, args, y };
+  }
+
+  /** The expected output of a case at the checked elements. */
+  expected(data: CaseData, direction: Direction, c: Case): Float32Array {
+    const { fn, args, g, x } = data;
+    const fromX = direction === "backward" && c.saved === "x";
+    // A case that read its own forward output has a reference of its own.
+    if (direction === "backward" && !fromX && c.y !== undefined) {
+      return backwardReference(fn, args, g, x, c.y, this.indices);
+    }
+    const key = `${fn}/${direction}/${fromX ? "x" : "y"}`;
+    let want = this.sampled.get(key);
+    if (want === undefined) {
+      want =
+        direction === "forward"
+          ? sampled(data.y, this.indices)
+          : backwardReference(fn, args, g, x, fromX ? null : data.y, this.indices);
+      this.sampled.set(key, want);
+    }
+    return want;
+  }
+}
+
+/**
+ * Checks a case's output against `want`, strictly and at a peer's declared looser tolerance;
+ * returns the worst ULP. A result within the looser one only adds the strict failure to
+ * `deviations`.
+ */
 async function verify(
   c: Case,
   data: CaseData,
   direction: Direction,
+  want: Float32Array,
+  indices: Uint32Array,
   what: string,
   deviations: Set<string>,
-): Promise<void> {
+): Promise<number> {
   const out = await c.read();
-  const check = (tol: Tolerance) =>
+  const y = c.y ?? data.y;
+  const inputs =
     direction === "forward"
-      ? checkForward(data.fn, data.args, data.x, out, what, tol)
-      : checkBackward(data.fn, data.args, data.g, c.y ?? data.y, out, what, tol);
-  try {
-    check(DEFAULT_TOLERANCE);
-  } catch (error) {
-    if (!(error instanceof WrongResultError) || c.tolerance === undefined) throw error;
-    check(c.tolerance);
-    deviations.add(message(error));
+      ? (i: number) => `x = ${data.x[i]}`
+      : (i: number) => `g = ${data.g[i]}, x = ${data.x[i]}, y = ${y[i]}`;
+  const tolerances = [DEFAULT_TOLERANCE, ...(c.tolerance === undefined ? [] : [c.tolerance])];
+  const { worstUlp, failures } = judge(out, want, indices, what, tolerances, inputs);
+  const [strict, loose] = failures;
+  if (strict != null) {
+    if (c.tolerance === undefined || loose != null) {
+      throw new WrongResultError(loose ?? strict, worstUlp);
+    }
+    deviations.add(strict);
   }
+  return worstUlp;
 }
 
 async function measureCase(
   impl: Impl,
   fn: BenchFunction,
   direction: Direction,
-  data: CaseData,
+  refs: References,
   copy: CopyResult,
   options: TimingOptions,
 ): Promise<CompareResult> {
+  const data = refs.caseData(fn);
   const head = {
     log2: data.log2,
     size: data.size,
@@ -395,13 +461,18 @@ async function measureCase(
     ...(c.saved === undefined ? {} : { saved: c.saved }),
     ...(c.notes === undefined ? {} : { notes: c.notes }),
   };
+  let worstUlp = 0;
   try {
+    const want = refs.expected(data, direction, c);
     const timing = await timeRuns(
       {
         call: c.call,
         ...(c.sync ? { sync: c.sync } : {}),
         ...(c.reset ? { reset: c.reset } : {}),
-        verify: () => verify(c, data, direction, what, deviations),
+        verify: async () => {
+          const ulp = await verify(c, data, direction, want, refs.indices, what, deviations);
+          worstUlp = Math.max(worstUlp, ulp);
+        },
       },
       options,
     );
@@ -416,6 +487,7 @@ async function measureCase(
       gbps,
       gbpsBest: bytes / (timing.minMs * 1e6),
       copyFraction: gbps / copy.gbps,
+      worstUlp,
       ...extra,
       ...(deviations.size > 0
         ? {
@@ -428,7 +500,8 @@ async function measureCase(
   } catch (error) {
     if (error instanceof WrongResultError) {
       const detail = message(error);
-      return { ...head, status: "fail", message: shortFailure(detail), detail, ...extra };
+      const ulp = error.worstUlp === undefined ? {} : { worstUlp: error.worstUlp };
+      return { ...head, status: "fail", message: shortFailure(detail), detail, ...ulp, ...extra };
     }
     return { ...head, status: "error", message: message(error), ...extra };
   } finally {
@@ -489,13 +562,7 @@ export async function compareSize(
     x: uniformData(size, -6, 6, 0x9e3779b9 ^ log2),
     g: uniformData(size, -1, 1, 0x85ebca6b ^ log2),
   };
-  const ys = new Map<BenchFunction, Float32Array>();
-  const caseData = (fn: BenchFunction): CaseData => {
-    const args = DEFAULT_ARGS[fn];
-    let y = ys.get(fn);
-    if (y === undefined) ys.set(fn, (y = forwardReference(fn, args, data.x)));
-    return { ...data, fn, args, y };
-  };
+  const refs = new References(data);
   progress(`2^${log2}: copy`);
   const copy = await measureCopy(data, options);
   const order: ImplKind[] = ["peer", "puzzlelib", "baseline"];
@@ -526,7 +593,7 @@ export async function compareSize(
     try {
       for (const fn of options.functions) {
         for (const direction of options.directions) {
-          results.push(await measureCase(impl, fn, direction, caseData(fn), copy, options));
+          results.push(await measureCase(impl, fn, direction, refs, copy, options));
         }
       }
     } finally {

@@ -52,6 +52,14 @@ export interface Case {
   readonly dispose: () => void | Promise<void>;
 }
 
+/**
+ * A peer's documented numerical deviation: `text` (its cause and largest error), checked at
+ * 1e-5 relative plus 2^log2 absolute.
+ */
+export function deviation(text: string, log2: number): Pick<Case, "tolerance" | "deviation"> {
+  return { tolerance: { rel: 1e-5, abs: 2 ** log2 }, deviation: `${text} (2^${log2} allowed)` };
+}
+
 /** Thrown by prepare() for a case an implementation cannot run: reported as "n/a" and why. */
 export class Unsupported extends Error {}
 

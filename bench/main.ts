@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { BackendError, gpuarray, setBackend } from "../src/index.js";
-import { BENCH_FUNCTIONS, type BenchFunction } from "./functions.js";
+import { BENCH_FUNCTIONS, CORE_FUNCTIONS, type BenchFunction } from "./functions.js";
 import { measureLatency, measureSize, type ThroughputResult } from "./puzzlelib.js";
-import { WrongResultError } from "./reference.js";
+import { selfTest, WrongResultError } from "./reference.js";
 import {
   printHeader,
   printLatency,
@@ -61,6 +61,12 @@ const LATENCY_SIZE = 1000;
 // Bounds K for tiny calls, so a fast device cannot queue without end.
 const MAX_K = 20000;
 
+/** text broken at spaces into lines of at most `width` characters, each indented by `indent`. */
+function wrap(text: string, indent: number, width: number): string {
+  const pattern = new RegExp(`(.{1,${width - indent}})(?: |$)`, "g");
+  return [...text.matchAll(pattern)].map((m) => " ".repeat(indent) + m[1]).join("\n");
+}
+
 const USAGE = `usage: npm run bench -- [options]
 
   --backend cpu|webgpu   what to measure (default cpu)
@@ -70,11 +76,13 @@ const USAGE = `usage: npm run bench -- [options]
                          a Float32Array copy; self (the default for webgpu): puzzlelib-ts alone
                          against the backend's own copy, and small-tensor latency
   --sizes A-B|A,B,...    log2 sizes: a range, or a list; B may be "max" (2^${MAX_LOG2}, or until
-                         the device refuses the allocation). default: compare 10,16,20,24
-                         (--quick 10,16,20), self: webgpu 20-26 (20-20 on a software adapter),
-                         cpu 16-20
+                         the device refuses the allocation). default: compare 20,24, the
+                         sizes of the targets (10,16,20,24 is the full sweep; --quick
+                         10,16,20), self: webgpu 20-26 (20-20 on a software adapter), cpu 16-20
   --reps N               repetitions, median and min reported (default 5, --quick 3)
-  --functions a,b        subset of ${BENCH_FUNCTIONS.join(",")} (default all)
+  --functions a,b        a subset of the ${BENCH_FUNCTIONS.length} functions (default all); "core" for
+                         PuzzleLib's seven (${CORE_FUNCTIONS.join(", ")}):
+${wrap(BENCH_FUNCTIONS.join(", "), 25, 94)}
   --directions a,b       compare: forward, backward or both (default both)
   --only a,b             compare: only these implementations, by id or prefix:
                          ${IMPL_IDS}
@@ -177,11 +185,11 @@ function parseConfig(argv: string[]): Config | null {
       throw new UsageError(`--reps wants a positive integer, got ${values.reps}`);
     }
   }
-  const functions = parseList(
-    values.functions ?? BENCH_FUNCTIONS.join(","),
-    BENCH_FUNCTIONS,
-    "function",
-  );
+  const functions =
+    values.functions === "core"
+      ? [...CORE_FUNCTIONS]
+      : parseList(values.functions ?? BENCH_FUNCTIONS.join(","), BENCH_FUNCTIONS, "function");
+  selfTest(functions);
   const suite = (values.suite ?? (backend === "cpu" ? "compare" : "self")) as Suite;
   if (!SUITES.includes(suite)) {
     throw new UsageError(`--suite must be one of ${SUITES.join(", ")}, got ${values.suite}`);
@@ -384,7 +392,8 @@ async function runCompare(config: Config): Promise<number> {
   const progress = (text: string) => process.stderr.write(`  ... ${text}\n`);
   const only = config.only;
   const wanted = (id: string) => only === null || only.some((o) => id === o || id.startsWith(o));
-  const sizes = config.sizes ?? (config.quick ? [10, 16, 20] : [10, 16, 20, 24]);
+  // 24 functions at four sizes would take some 10 minutes on 2 cores; --sizes 10,16,20,24 does.
+  const sizes = config.sizes ?? (config.quick ? [10, 16, 20] : [20, 24]);
   const options = {
     reps: config.reps ?? (config.quick ? 3 : 5),
     targetMs: config.quick ? 10 : 25,

@@ -1,8 +1,11 @@
 // The naive JavaScript loop: what a user would write without a library, one Math call per element
 // over Float32Arrays, into a preallocated output. One function per activation and direction, so
-// that V8 compiles each loop for its own body.
+// that V8 compiles each loop for its own body. Written for PuzzleLib's seven (CORE_FUNCTIONS);
+// the others are left out: they have no one obvious form (gelu needs an erf that Math lacks).
 
-import type { BenchFunction } from "./functions.js";
+import type { CORE_NAMES } from "../src/ops/activations/core.js";
+
+type Core = (typeof CORE_NAMES)[number];
 
 /** out[i] = f(x[i]). */
 export type NaiveForward = (x: Float32Array, out: Float32Array, args: readonly number[]) => void;
@@ -14,7 +17,7 @@ export type NaiveBackward = (
   args: readonly number[],
 ) => void;
 
-export const NAIVE_FORWARD: Record<BenchFunction, NaiveForward> = {
+export const NAIVE_FORWARD: Record<Core, NaiveForward> = {
   sigmoid: (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]!));
   },
@@ -44,7 +47,7 @@ export const NAIVE_FORWARD: Record<BenchFunction, NaiveForward> = {
   },
 };
 
-export const NAIVE_BACKWARD: Record<BenchFunction, NaiveBackward> = {
+export const NAIVE_BACKWARD: Record<Core, NaiveBackward> = {
   sigmoid: (g, y, out) => {
     for (let i = 0; i < g.length; i++) out[i] = g[i]! * y[i]! * (1 - y[i]!);
   },

@@ -122,7 +122,7 @@ export async function measureSize(
           },
           sync,
           verify: async () =>
-            checkForward(fn, args, xHost, float32(await y!.get()), `${fn} forward, ${where}`),
+            void checkForward(fn, args, xHost, float32(await y!.get()), `${fn} forward, ${where}`),
         },
         options,
       );
@@ -140,11 +140,11 @@ export async function measureSize(
           },
           sync,
           verify: async () =>
-            checkBackward(
+            void checkBackward(
               fn,
               args,
               gHost,
-              yHost,
+              { x: xHost, y: yHost },
               float32(await dx!.get()),
               `${fn} backward, ${where}`,
             ),
@@ -210,7 +210,7 @@ export async function measureLatency(
       const args = DEFAULT_ARGS[fn];
       const act = new Activation(fn, { args });
       const what = `${fn} forward latency, ${size} elements`;
-      const check = (out: Float32Array) => checkForward(fn, args, xHost, out, what);
+      const check = (out: Float32Array) => void checkForward(fn, args, xHost, out, what);
       const roundTrip = await timeEach(
         async () => {
           const y = act.forward(x);

@@ -49,7 +49,7 @@ export function num(value: number | undefined): string {
 
 const THROUGHPUT: readonly Column[] = [
   { title: "size", width: 10, align: "left" },
-  { title: "function", width: 9, align: "left" },
+  { title: "function", width: 11, align: "left" },
   { title: "direction", width: 9, align: "left" },
   { title: "K", width: 6, align: "right" },
   { title: "ms/call med", width: 11, align: "right" },
@@ -60,7 +60,7 @@ const THROUGHPUT: readonly Column[] = [
 ];
 
 const LATENCY: readonly Column[] = [
-  { title: "function", width: 9, align: "left" },
+  { title: "function", width: 11, align: "left" },
   { title: "call+readback med us", width: 20, align: "right" },
   { title: "min us", width: 9, align: "right" },
   { title: "queued med us/call", width: 18, align: "right" },

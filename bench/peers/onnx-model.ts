@@ -6,18 +6,23 @@
 //   OperatorSetId   domain 1, version 2
 //   GraphProto      node 1, name 2, initializer 5, input 11, output 12
 //   NodeProto       input 1, output 2, name 3, op_type 4, attribute 5
-//   AttributeProto  name 1, f 2, type 20 (FLOAT = 1)
+//   AttributeProto  name 1, f 2, s 4, type 20 (FLOAT = 1, STRING = 3)
 //   TensorProto     dims 1, data_type 2 (FLOAT = 1, BOOL = 9), name 8, raw_data 9
 //   ValueInfoProto  name 1, type 2;  TypeProto tensor_type 1;  Tensor elem_type 1, shape 2
 //   TensorShape     dim 1;  Dimension dim_param 2
 
 import type { BenchFunction } from "../functions.js";
+import { Unsupported } from "../impl.js";
 
 const IR_VERSION = 8;
-/** Clip takes min and max as inputs from opset 11; 13 is what every ORT release supports. */
+/**
+ * Clip takes min and max as inputs from opset 11; 13 is what every ORT release supports. A graph
+ * of a newer operator says its own (Gelu 20, Swish 24, ...).
+ */
 export const OPSET = 13;
 const FLOAT = 1;
 const ATTRIBUTE_FLOAT = 1;
+const ATTRIBUTE_STRING = 3;
 
 type Bytes = readonly number[];
 
@@ -47,8 +52,11 @@ interface Node {
   readonly op: string;
   readonly inputs: readonly string[];
   readonly output: string;
-  readonly floats?: Readonly<Record<string, number>>;
+  readonly attrs?: Attrs;
 }
+
+/** Float (stored as float32) and string attributes. */
+type Attrs = Readonly<Record<string, number | string>>;
 
 /** A graph of float32 vectors [N]: named inputs, one output, scalar float constants. */
 export interface Graph {
@@ -56,6 +64,8 @@ export interface Graph {
   readonly output: string;
   readonly constants: Readonly<Record<string, number>>;
   readonly nodes: readonly Node[];
+  /** The default domain's opset; OPSET when absent. */
+  readonly opset?: number;
 }
 
 function valueInfo(name: string): number[] {
@@ -67,8 +77,12 @@ function valueInfo(name: string): number[] {
 function node(n: Node, index: number): number[] {
   const out = [...n.inputs.flatMap((i) => text(1, i)), ...text(2, n.output)];
   out.push(...text(3, `${n.op.toLowerCase()}${index}`), ...text(4, n.op));
-  for (const [name, value] of Object.entries(n.floats ?? {})) {
-    out.push(...bytes(5, [...text(1, name), ...fixed32(2, value), ...int(20, ATTRIBUTE_FLOAT)]));
+  for (const [name, value] of Object.entries(n.attrs ?? {})) {
+    const [field, type] =
+      typeof value === "string"
+        ? [text(4, value), ATTRIBUTE_STRING]
+        : [fixed32(2, value), ATTRIBUTE_FLOAT];
+    out.push(...bytes(5, [...text(1, name), ...field, ...int(20, type)]));
   }
   return out;
 }
@@ -90,43 +104,74 @@ export function encodeModel(graph: Graph, name: string): Uint8Array {
     ...int(1, IR_VERSION),
     ...text(2, "puzzlelib-ts bench"),
     ...bytes(7, g),
-    ...bytes(8, [...text(1, ""), ...int(2, OPSET)]),
+    ...bytes(8, [...text(1, ""), ...int(2, graph.opset ?? OPSET)]),
   ];
   return new Uint8Array(model);
 }
 
-/**
- * The forward graph y = f(x), one standard operator each. `args` as puzzlelib's (leakyRelu alpha,
- * elu alpha, clip min and max).
- */
-export function forwardGraph(fn: BenchFunction, args: readonly number[]): Graph {
-  const unary = (op: string, floats?: Record<string, number>): Graph => ({
+/** A graph of one operator, y = op(x), with its attributes and the opset it needs. */
+function unary(op: string, attrs?: Attrs, opset?: number): Graph {
+  return {
     inputs: ["x"],
     output: "y",
     constants: {},
-    nodes: [{ op, inputs: ["x"], output: "y", ...(floats ? { floats } : {}) }],
-  });
-  switch (fn) {
-    case "sigmoid":
-      return unary("Sigmoid");
-    case "tanh":
-      return unary("Tanh");
-    case "relu":
-      return unary("Relu");
-    case "leakyRelu":
-      return unary("LeakyRelu", { alpha: args[0]! });
-    case "elu":
-      return unary("Elu", { alpha: args[0]! });
-    case "softPlus":
-      return unary("Softplus");
-    case "clip":
-      return {
-        inputs: ["x"],
-        output: "y",
-        constants: { lo: args[0]!, hi: args[1]! },
-        nodes: [{ op: "Clip", inputs: ["x", "lo", "hi"], output: "y" }],
-      };
-  }
+    nodes: [{ op, inputs: ["x"], output: "y", ...(attrs ? { attrs } : {}) }],
+    ...(opset === undefined ? {} : { opset }),
+  };
+}
+
+/** Clip to [lo, hi]: min and max are inputs (opset 11 on). */
+function clipTo(lo: number, hi: number): Graph {
+  return {
+    inputs: ["x"],
+    output: "y",
+    constants: { lo, hi },
+    nodes: [{ op: "Clip", inputs: ["x", "lo", "hi"], output: "y" }],
+  };
+}
+
+const swish = ([beta]: readonly number[]) => unary("Swish", { alpha: beta! }, 24);
+
+/**
+ * The forward graph y = f(x) of each function ONNX has an operator for, from puzzlelib's args
+ * (float attributes are float32, as ONNX holds them). ThresholdedRelu is threshold with value 0.
+ */
+const FORWARD: Partial<Record<BenchFunction, (args: readonly number[]) => Graph>> = {
+  sigmoid: () => unary("Sigmoid"),
+  tanh: () => unary("Tanh"),
+  relu: () => unary("Relu"),
+  leakyRelu: ([alpha]) => unary("LeakyRelu", { alpha: alpha! }),
+  elu: ([alpha]) => unary("Elu", { alpha: alpha! }),
+  softPlus: ([beta, threshold]) => {
+    if (beta !== 1 || threshold! < 3.4e38) throw new Unsupported("ONNX Softplus has no beta");
+    return unary("Softplus");
+  },
+  clip: ([lo, hi]) => clipTo(lo!, hi!),
+  hardTanh: ([lo, hi]) => clipTo(lo!, hi!),
+  relu6: () => clipTo(0, 6),
+  selu: () => unary("Selu"),
+  celu: ([alpha]) => unary("Celu", { alpha: alpha! }, 12),
+  softSign: () => unary("Softsign"),
+  hardSigmoid: ([alpha, beta]) => unary("HardSigmoid", { alpha: alpha!, beta: beta! }),
+  softShrink: ([lambda]) => unary("Shrink", { lambd: lambda!, bias: lambda! }, 9),
+  hardShrink: ([lambda]) => unary("Shrink", { lambd: lambda!, bias: 0 }, 9),
+  threshold: ([t, value]) => {
+    if (value !== 0) throw new Unsupported("ONNX ThresholdedRelu gives 0 below its alpha");
+    return unary("ThresholdedRelu", { alpha: t! }, 10);
+  },
+  hardSwish: () => unary("HardSwish", undefined, 14),
+  silu: swish,
+  swish,
+  gelu: () => unary("Gelu", { approximate: "none" }, 20),
+  geluTanh: () => unary("Gelu", { approximate: "tanh" }, 20),
+  mish: () => unary("Mish", undefined, 18),
+};
+
+/** The forward graph of `fn` at `args`; Unsupported where ONNX has no operator for it. */
+export function forwardGraph(fn: BenchFunction, args: readonly number[]): Graph {
+  const graph = FORWARD[fn];
+  if (graph === undefined) throw new Unsupported(`ONNX has no ${fn} operator`);
+  return graph(args);
 }
 
 /** What a backward graph reads besides the incoming gradient g. */
@@ -216,5 +261,7 @@ export function backwardGraph(
         ],
         { zero: 0, lo: args[0]!, hi: args[1]! },
       );
+    default:
+      throw new Unsupported("ORT backward is written for PuzzleLib's seven functions only");
   }
 }

@@ -7,8 +7,7 @@
 // parts of its API used here, so that the root type-check passes without the peers installed.
 
 import type { BenchFunction } from "../functions.js";
-import type { Case, CaseData, Direction, Impl } from "../impl.js";
-import type { Tolerance } from "../reference.js";
+import { deviation, type Case, type CaseData, type Direction, type Impl } from "../impl.js";
 import { backwardGraph, encodeModel, forwardGraph, OPSET } from "./onnx-model.js";
 
 export interface OrtTensor {
@@ -29,32 +28,68 @@ export interface Ort {
 }
 
 export const ORT_NOTES = [
-  `ort: one model per function and direction (opset ${OPSET}, built in bench/peers/onnx-model.ts), ` +
-    "dynamic length N; sessions: CPU execution provider, sequential, inter-op 1 thread, all graph " +
-    "optimizations; timed: new ort.Tensor over the input + await session.run (outputs are new " +
-    "JavaScript arrays)",
-  "ort: ONNX has no gradient operators for these outside training builds; backward is the " +
-    "derivative as a graph of standard operators (Mul, Sub, Greater, Where, ...), one pass " +
-    "per node; softPlus backward is g * Sigmoid(x), from x",
+  `ort: one model per function and direction (opset ${OPSET}; Celu 12, HardSwish 14, Mish 18, ` +
+    "Gelu 20, Swish 24; built in bench/peers/onnx-model.ts), dynamic length N; forward is one " +
+    "operator (threshold: ThresholdedRelu, the shrinks: Shrink, relu6 and hardTanh: Clip); " +
+    "sessions: CPU execution provider, sequential, inter-op 1 thread, all graph optimizations; " +
+    "timed: new ort.Tensor over the input + await session.run (outputs are new JavaScript arrays)",
+  "ort: ONNX has no gradient operators for these outside training builds; backward, for " +
+    "PuzzleLib's seven only, is the derivative as a graph of standard operators (Mul, Sub, " +
+    "Greater, Where, ...), one pass per node; softPlus backward is g * Sigmoid(x), from x",
 ];
 
 /**
- * ORT's float32 kernels trade accuracy for speed where the contract (1e-5 relative) is stricter:
- * measured over 2^22 points of [-6, 6). Each is checked at the looser bound given, and noted.
+ * ORT's float32 kernels trade accuracy for speed where the contract (1e-5 relative) is stricter,
+ * or cancel where the formula does: the largest absolute error past 1e-5 relative, measured over
+ * 2^22 points of [-6, 6). Each is checked at the looser bound given, and noted.
  */
-const SIGMOID_DEVIATION = {
-  tolerance: { rel: 1e-5, abs: 2 ** -22 },
-  deviation: "ORT Sigmoid is MLAS's approximation: absolute error up to 1.4e-7 (2^-22 allowed)",
-};
-const DEVIATIONS: Partial<
-  Record<`${BenchFunction}/${Direction}`, { tolerance: Tolerance; deviation: string }>
-> = {
+const SIGMOID_DEVIATION = deviation(
+  "ORT Sigmoid is MLAS's approximation: absolute error up to 1.4e-7",
+  -22,
+);
+/** Elu, Celu and Selu compute exp(x) - 1, which cancels near 0. */
+const expm1Deviation = (op: string, error: string, log2: number) =>
+  deviation(`ORT ${op} computes exp(x) - 1: absolute error up to ${error} near 0`, log2);
+const SWISH_DEVIATION = deviation(
+  "ORT Swish is x times MLAS's approximate sigmoid: absolute error up to 4.6e-7",
+  -20,
+);
+const DEVIATIONS: Partial<Record<`${BenchFunction}/${Direction}`, ReturnType<typeof deviation>>> = {
   "sigmoid/forward": SIGMOID_DEVIATION,
   "softPlus/backward": SIGMOID_DEVIATION,
-  "elu/forward": {
-    tolerance: { rel: 1e-5, abs: 2 ** -23 },
-    deviation: "ORT Elu computes exp(x) - 1: absolute error up to 6.7e-8 near 0 (2^-23 allowed)",
-  },
+  "elu/forward": expm1Deviation("Elu", "6.7e-8", -23),
+  "celu/forward": expm1Deviation("Celu", "5.5e-8", -23),
+  "selu/forward": expm1Deviation("Selu", "9.7e-8", -22),
+  "hardSigmoid/forward": deviation(
+    "ORT HardSigmoid's alpha x + beta cancels near x = -3: absolute error up to 2.0e-8",
+    -24,
+  ),
+  "hardSwish/forward": deviation(
+    "ORT HardSwish's x (alpha x + beta) cancels near x = -3: absolute error up to 6.0e-8",
+    -23,
+  ),
+  "silu/forward": SWISH_DEVIATION,
+  "swish/forward": SWISH_DEVIATION,
+  "gelu/forward": deviation(
+    "ORT Gelu is 0.5 x (1 + erf(x / sqrt 2)), which cancels for x << 0 (0 below -5.5): " +
+      "absolute error up to 8.3e-8",
+    -22,
+  ),
+  "geluTanh/forward": deviation(
+    "ORT Gelu (tanh) is 0.5 x (1 + tanh(u)), which cancels for x << 0 (the wrong sign below " +
+      "-5): absolute error up to 7.9e-7",
+    -19,
+  ),
+};
+
+/**
+ * Where an ONNX operator's definition differs from ours: its float attributes are float32, so
+ * constants that we carry exactly (1/6, SELU's) are rounded.
+ */
+const DEFINITIONS: Partial<Record<BenchFunction, string>> = {
+  hardSigmoid: "alpha is float32 1/6",
+  hardSwish: "alpha is float32 1/6",
+  selu: "alpha, gamma are float32",
 };
 
 export class OrtImpl implements Impl {
@@ -96,6 +131,8 @@ export class OrtImpl implements Impl {
     const session = await this.session(fn, direction, data.args);
     const dims = [data.size];
     const deviation = DEVIATIONS[`${fn}/${direction}`] ?? {};
+    const definition = DEFINITIONS[fn];
+    const notes = definition === undefined ? {} : { notes: [definition] };
     let last: Record<string, OrtTensor> | null = null;
     const read = async () =>
       (direction === "forward" ? last!["y"] : last!["dx"])!.data as Float32Array;
@@ -107,6 +144,7 @@ export class OrtImpl implements Impl {
         },
         read,
         ...deviation,
+        ...notes,
         dispose: () => void (last = null),
       };
     }
