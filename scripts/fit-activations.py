@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Polynomial fits used by src/ops/activations/from-input.ts and gaussian.ts, with their float32
+"""Polynomial fits used by src/ops/activations/from-input.ts, self-gated.ts and gaussian.ts, with their float32
 errors.
 
     python3 scripts/fit-activations.py      (needs mpmath and numpy)
@@ -144,3 +144,44 @@ def mish_root_ratio(t):
 lo, hi = -2 - float(MISH_X0), -float(MISH_X0)
 c = fit_sequential(mish_root_ratio, 11, lo, hi)
 print(f"MISH_ROOT_POLY = {c};  // float32 Horner error {check(mish_root_ratio, c, lo, hi):.2f} x 2^-24")
+
+
+# from-input.ts: silu' = s (1 + z (1 - s)), a function of z = beta x, is t P(th) on [-2, 0),
+# t = z - z0, th = z - Z0_HI.
+def silu_derivative(z):
+    s = 1 / (1 + mp.exp(-z))
+    return s * (1 + z * (1 - s))
+
+
+SILU_Z0 = mp.findroot(silu_derivative, -1.2785)  # -1.2784645427610738...
+
+
+def silu_root_ratio(t):
+    return mp.diff(silu_derivative, SILU_Z0) if t == 0 else silu_derivative(SILU_Z0 + t) / t
+
+
+lo, hi = -2 - float(SILU_Z0), -float(SILU_Z0)
+c = fit_sequential(silu_root_ratio, 10, lo, hi)
+print(f"SILU_ROOT_POLY = {c};  // float32 Horner error {check(silu_root_ratio, c, lo, hi):.2f} x 2^-24")
+
+
+# self-gated.ts: geluTanh' = t P(th) on [-1.2, 0), t = x - x0, th = x - GT_X0_HI.
+GT_C = mp.sqrt(2 / mp.pi)
+
+
+def gelu_tanh_derivative(x):  # (1 + tanh u) / 2 + x (1 - tanh^2 u) u' / 2, u = c (x + 0.044715 x^3)
+    u = GT_C * (x + mp.mpf("0.044715") * x**3)
+    th = mp.tanh(u)
+    return (1 + th) / 2 + x * (1 - th * th) * GT_C * (1 + 3 * mp.mpf("0.044715") * x * x) / 2
+
+
+GT_X0 = mp.findroot(gelu_tanh_derivative, -0.7525)  # -0.7524614220710163...
+
+
+def gelu_tanh_root_ratio(t):
+    return mp.diff(gelu_tanh_derivative, GT_X0) if t == 0 else gelu_tanh_derivative(GT_X0 + t) / t
+
+
+lo, hi = -1.2 - float(GT_X0), -float(GT_X0)
+c = fit_sequential(gelu_tanh_root_ratio, 10, lo, hi)
+print(f"GT_ROOT_POLY = {c};  // float32 Horner error {check(gelu_tanh_root_ratio, c, lo, hi):.2f} x 2^-24")

@@ -8,7 +8,6 @@ import {
   div,
   eq,
   exp,
-  expm1,
   ge,
   gt,
   guard,
@@ -59,9 +58,12 @@ const TANH_SQUARE_POLY = [
 /** silu's derivative is 0 at z0 = -W(1/e) - 1 (1 + z0 + e^z0 = 0); z0 = Z0_HI + Z0_LO. */
 const Z0_HI = -1.2784645557403564;
 const Z0_LO = 1.2979282537628478e-8;
-/** e^z0 = -(1 + z0) = E0_HI + E0_LO. */
-const E0_HI = 0.27846455574035645;
-const E0_LO = -1.2979282537628478e-8;
+/** silu'(z) / (z - z0) on [-2, 0] in th = z - Z0_HI (scripts/fit-activations.py; float32 Horner error 2.1 x 2^-24). */
+const SILU_ROOT_POLY = [
+  0.2178117036819458, 0.14664877951145172, 0.018874911591410637, -0.015222163870930672,
+  -0.006607662886381149, 0.0001235581439686939, 0.000803606933914125, 0.00019215377687942237,
+  -5.2045415941393e-5, -3.286487117293291e-5, 6.442990525101777e-6,
+];
 
 const silu: ActivationSpec = {
   // ONNX's Swish alpha, here beta (Keras's swish and PyTorch's SiLU are beta = 1).
@@ -84,27 +86,27 @@ const silu: ActivationSpec = {
     return guard(ge(zh, -30), near, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near)));
   },
   backwardFrom: "x",
-  // For z < 0 the bracket is N / (1 + e^z) with N = 1 + z + e^z, which vanishes at z0: with
-  // t = z - z0 (exact near z0), N = t + e^z0 expm1(t), two terms of one sign, so the root
-  // does not cancel. For z >= 0, s = r and 1 - s = e r. Below -30 the derivative is
-  // e^z (1 + z), scaled as in forward and rounded once after g.
+  // silu' = s (1 + z (1 - s)) is a function of z. It vanishes at z0 = -1.278, where its
+  // terms cancel: on [-2, 0) it is t P with t = z - z0 (exact near z0) and P a fit. (N / (1 +
+  // e^z), N = t + e^z0 expm1(t), took up to 5 ULP from its roundings.) Below -2 the bracket is
+  // N / (1 + e^z) with N = 1 + z + e^z; for z >= 0, s = r and 1 - s = e r. Below -30 the
+  // derivative is e^z (1 + z), scaled as in forward and rounded once after g.
   backward: (x, g, p, residuals) => {
     const [zh, zl] = paramProduct(first(p), first(residuals), x);
     const e0 = exp(neg(abs(zh)));
     const e = add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|, zl included
     const onePlusE = add(1, e);
     const r = div(1, onePlusE);
-    // zl - Z0_LO first: a GPU compiler may fold (zh - Z0_HI) - Z0_LO into zh - (Z0_HI + Z0_LO).
-    const t = add(sub(zh, Z0_HI), sub(zl, Z0_LO));
-    const q = expm1(select(lt(zh, 0), t, 0));
-    // Away from the root (z < -2), 1 + zh is exact and N rounds once.
-    const n = select(
-      lt(zh, -2),
-      add(add(1, zh), add(e, zl)),
-      add(t, add(mul(E0_HI, q), mul(E0_LO, q))),
-    );
-    // (1 + e)^2 as 1 + e (2 + e): one rounding instead of two, relative to the result.
-    const left = div(mul(e, n), add(1, mul(e, add(2, e))));
+    // On [-2, 0): t P(th), t = th + (zl - Z0_LO), th = zh - Z0_HI exact near z0, P a fit
+    // (scripts/fit-activations.py); zl - Z0_LO first (a GPU compiler may fold (zh - Z0_HI) -
+    // Z0_LO into zh - (Z0_HI + Z0_LO)). Below -2, 1 + zh is exact and N = 1 + z + e^z rounds
+    // once; (1 + e)^2 as 1 + e (2 + e): one rounding instead of two, relative to the result.
+    const th = sub(zh, Z0_HI);
+    const poly = horner(th, SILU_ROOT_POLY);
+    const root = add(mul(th, poly), mul(sub(zl, Z0_LO), poly));
+    const n = add(add(1, zh), add(e, zl));
+    const far = div(mul(e, n), add(1, mul(e, add(2, e))));
+    const left = select(lt(zh, -2), far, root);
     const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
     const { m, k } = expParts(zh, zl);
     const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same

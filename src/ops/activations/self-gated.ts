@@ -5,22 +5,7 @@
 // with both terms of t's sign, so nothing cancels anywhere (scripts/fit-activations.py prints
 // the constants).
 
-import {
-  abs,
-  add,
-  constant,
-  div,
-  eq,
-  exp,
-  expm1,
-  gt,
-  lt,
-  mul,
-  neg,
-  select,
-  sub,
-  type F,
-} from "../ir.js";
+import { abs, add, constant, div, eq, exp, gt, lt, mul, neg, select, sub, type F } from "../ir.js";
 import { horner } from "../libm-common.js";
 import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
 import { clampTo } from "./forms.js";
@@ -58,13 +43,18 @@ function geluTanhZ(x: F): [F, F, F, F] {
   return [zh, add(zs, low), r, rl];
 }
 
-/** geluTanh' = e^z N / (1 + e^z)^2 with N = 1 + e^z + x z', which is 0 at X0 = X0_HI + X0_LO. */
+/**
+ * geluTanh'(x) / (x - X0) on [-1.2, 0] as a polynomial in th = x - X0_HI
+ * (scripts/fit-activations.py; float32 Horner error 2.0 x 2^-24).
+ */
+const GT_ROOT_POLY = [
+  0.4304001033306122, 0.3875184655189514, -0.015784328803420067, -0.11394528299570084,
+  -0.016590336337685585, 0.019678542390465736, 0.005069317761808634, -0.002289489610120654,
+  -0.0005224599153734744, -0.00022171280579641461, 0.0001827530941227451,
+];
+/** geluTanh' is 0 at X0 = X0_HI + X0_LO. */
 const GT_X0_HI = -0.7524614334106445;
 const GT_X0_LO = 1.1339627903339533e-8;
-/** e^z(X0) = GT_E0_HI + GT_E0_LO. */
-const GT_E0_HI = 0.29195520281791687;
-const GT_E0_LO = 9.0968503840827e-9;
-const GT_X0_SQUARE = Math.fround(GT_X0_HI * GT_X0_HI);
 
 /** x beyond this is clamped: z is then past +-600, where every result is its limit. */
 const GT_CLAMP = 20;
@@ -92,24 +82,16 @@ export const geluTanh: ActivationSpec = {
     return select(eq(x, -Infinity), 0, select(lt(x, 0), tail, div(x, add(1, e))));
   },
   backwardFrom: "x",
-  // For x < 0, N = 1 + e^z + x z' cancels at X0 = -0.7525. With t = x - X0 and Q = x^2 + x X0 +
-  // X0^2, z - z(X0) = t (a + b Q) and x z' - X0 z'(X0) = t (a + 3 b Q), so N = e^z(X0)
-  // expm1(t (a + b Q)) + t (a + 3 b Q): two terms of t's sign. t = th - X0_LO, th = x - X0_HI
-  // exact near X0, and the products with t are formed as th c - X0_LO c (a GPU compiler may
-  // fold (x - X0_HI) - X0_LO, see silu). e^z N / (1 + e^z)^2 is scaled as m 2^k and rounded once
-  // after g. For x >= 0 every term is positive: (1 + x z' e / (1 + e)) / (1 + e), e = e^-z.
+  // On [-1.2, 0) the derivative vanishes at X0 = -0.7525: geluTanh' = t P(th), t = th - X0_LO,
+  // th = x - X0_HI exact near X0, P a fit (scripts/fit-activations.py), formed as th P - X0_LO P
+  // (a GPU compiler may fold (x - X0_HI) - X0_LO, see silu). (N = 1 + e^z + x z' from exp and
+  // expm1, scaled by e^z / (1 + e^z)^2, took up to 6 ULP from their roundings.) For x >= 0
+  // every term is positive: (1 + x z' e / (1 + e)) / (1 + e), e = e^-z.
   backward: (x, g) => {
-    const { xc, m, k, e, zh, zl, r, rl } = geluTanhGate(x);
+    const { xc, k, e, zh, zl, r, rl } = geluTanhGate(x);
     const th = sub(xc, GT_X0_HI);
-    const bigQ = add(mul(xc, add(xc, GT_X0_HI)), GT_X0_SQUARE);
-    const c1 = add(A_HI, mul(B_HI, bigQ));
-    const c3 = add(A_HI, mul(B3_HI, bigQ));
-    const w = sub(mul(th, c1), mul(GT_X0_LO, c1));
-    const em = expm1(w);
-    const nRoot = add(
-      add(mul(GT_E0_HI, em), mul(GT_E0_LO, em)),
-      sub(mul(th, c3), mul(GT_X0_LO, c3)),
-    );
+    const p = horner(th, GT_ROOT_POLY);
+    const root = mul(g, sub(mul(th, p), mul(GT_X0_LO, p)));
     // Below -1.2, N = 1 + e + z + 2 b x^3 = nh + nl exactly to far below an ULP (twoSum), and
     // e^z N / (1 + e^z)^2 = m 2^k (nh + (nl + nh zl - (nh + nl) c)), m = e^zh / 2^k, c = e (2 +
     // e) / (1 + e)^2 < 0.2, whose rounding is damped: two roundings after exp's, one after g.
@@ -119,9 +101,7 @@ export const geluTanh: ActivationSpec = {
     const c = div(mul(e, add(2, e)), add(1, mul(e, add(2, e))));
     const { m: mz } = expParts(select(lt(zh, 0), zh, 0));
     const far = mul(mz, add(nh, add(nl, sub(mul(nh, zl), mul(add(nh, nl), c)))));
-    const onePlusE2 = add(1, mul(e, add(2, e))); // (1 + e)^2, rounded once
-    const near = div(mul(m, nRoot), onePlusE2);
-    const left = gradTimes(g, select(lt(x, GT_FAR), far, near), k);
+    const left = select(lt(x, GT_FAR), gradTimes(g, far, k), root);
     const xzp = mul(xc, add(A_HI, mul(B3_HI, mul(xc, xc))));
     const onePlusE = add(1, e);
     const right = mul(g, div(add(1, div(mul(xzp, e), onePlusE)), onePlusE));
