@@ -16,7 +16,6 @@ import {
   abs,
   add,
   and,
-  copysign,
   div,
   eq,
   ge,
@@ -30,7 +29,6 @@ import {
   lt,
   mul,
   neg,
-  or,
   pmax,
   pmin,
   round,
@@ -150,11 +148,12 @@ export function expm1F32(x: F): F {
   const core = select(and(ge(k, -1), le(k, 24)), near, far);
   // Tiny x (and -0) give x itself; so does NaN, for which the comparison is false.
   const exact = select(ge(x, EXP_OVERFLOW), Infinity, select(ge(abs(x), EXPM1_TINY), core, x));
-  // The fast side, for EXPM1_LO <= x <= EXPM1_FAST_HI but -0 (the clamp leaves x as it is
-  // there, and k <= 24): the two forms the exact side picks by k, with each 2^j a plain product
-  // (j in [-26, 24]) and the specials' selects gone. Tiny x need no select of their own: k = 0
-  // and (0 + x) + q rounds to x, as q < x^2 is under half an ULP of x; only -0 would come out
-  // +0. (elu's expm1(0) for every positive x is why tiny x, zero included, must stay fast.)
+  // The fast side, for EXPM1_LO <= x <= EXPM1_FAST_HI (the clamp leaves x as it is there, and
+  // k <= 24): the two forms the exact side picks by k, with each 2^j a plain product (j in
+  // [-26, 24]) and the specials' selects gone. Tiny x need no select of their own: k = 0 and
+  // (0 + x) + q rounds to x, as q < x^2 is under half an ULP of x; only a zero is selected, as
+  // the sum would turn -0 into +0. (elu's expm1(0) for every positive x, and tanh's expm1(-0)
+  // at 0, are why zeros must stay fast.)
   const fast = reduce(x, EXPM1_POLY);
   const nearFast = ldexpNormal(
     add(add(sub(1, ldexpNormal(1, neg(fast.k))), fast.hi), fast.qlo),
@@ -162,8 +161,8 @@ export function expm1F32(x: F): F {
   );
   const farFast = sub(ldexpNormal(add(1, add(fast.hi, fast.qlo)), fast.k), 1);
   return guard(
-    and(and(ge(x, EXPM1_LO), le(x, EXPM1_FAST_HI)), or(lt(x, 0), gt(copysign(1, x), 0))),
-    select(lt(fast.k, -1), farFast, nearFast),
+    and(ge(x, EXPM1_LO), le(x, EXPM1_FAST_HI)),
+    select(eq(x, 0), x, select(lt(fast.k, -1), farFast, nearFast)),
     exact,
   );
 }
