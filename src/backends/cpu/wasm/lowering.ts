@@ -244,9 +244,12 @@ export function emitBody(
   for (const { fast, exact } of regions.values()) {
     for (const expr of [...fast, ...exact]) owned.add(expr);
   }
-  const emitNode = (expr: Expr): void => {
-    if (expr.op === "guard") return emitGuard(expr);
-    values.forEach((groupValues, group) => {
+  const all = values.map((_, group) => group);
+  // Each emitter takes the groups it computes: all of them, but for a guard branched per group.
+  const emitNode = (expr: Expr, groups: readonly number[]): void => {
+    if (expr.op === "guard") return emitGuard(expr, groups);
+    for (const group of groups) {
+      const groupValues = values[group]!;
       switch (expr.op) {
         case "input":
           context.loadInput(kernel.inputs.indexOf(expr.input!), group);
@@ -265,39 +268,55 @@ export function emitBody(
           );
           groupValues.set(expr, { local: save(f) });
       }
-    });
+    }
   };
   // A region's nodes in dependency order, leaving out those of guards nested in it.
-  const emitRegion = (nodes: readonly Expr[]): void => {
+  const emitRegion = (nodes: readonly Expr[], groups: readonly number[]): void => {
     const inner = new Set<Expr>();
     for (const expr of nodes) {
       const nested = regions.get(expr);
       if (nested !== undefined) for (const e of [...nested.fast, ...nested.exact]) inner.add(e);
     }
-    for (const expr of nodes) if (!inner.has(expr)) emitNode(expr);
+    for (const expr of nodes) if (!inner.has(expr)) emitNode(expr, groups);
   };
-  const emitGuard = (expr: Expr): void => {
+  const emitGuard = (expr: Expr, groups: readonly number[]): void => {
     const { fast, exact } = regions.get(expr)!;
     const [cond, fastValue, exactValue] = expr.operands as [Expr, Expr, Expr];
-    values.forEach((groupValues, group) => {
-      push(f, groupValues.get(cond)!);
-      if (group > 0) f.simd(Simd.and);
-    });
-    const results = values.map(() => f.local(V128));
-    const side = (region: ReadonlySet<Expr>, result: Expr): void => {
-      emitRegion(topologicalOrder(result).filter((e) => region.has(e)));
-      values.forEach((groupValues, group) => {
-        push(f, groupValues.get(result)!);
-        f.set(results[group]!);
-      });
+    const results = new Map(groups.map((group) => [group, f.local(V128)]));
+    const side = (region: ReadonlySet<Expr>, result: Expr, branch: readonly number[]): void => {
+      emitRegion(
+        topologicalOrder(result).filter((e) => region.has(e)),
+        branch,
+      );
+      for (const group of branch) {
+        push(f, values[group]!.get(result)!);
+        f.set(results.get(group)!);
+      }
     };
-    f.simd(Simd.i32x4AllTrue).open(Op.if);
-    side(fast, fastValue);
-    f.op(Op.else);
-    side(exact, exactValue);
-    f.end();
-    values.forEach((groupValues, group) => groupValues.set(expr, { local: results[group]! }));
+    const branchOn = (branch: readonly number[], otherwise: () => void): void => {
+      branch.forEach((group, i) => {
+        push(f, values[group]!.get(cond)!);
+        if (i > 0) f.simd(Simd.and);
+      });
+      f.simd(Simd.i32x4AllTrue).open(Op.if);
+      side(fast, fastValue, branch);
+      f.op(Op.else);
+      otherwise();
+      f.end();
+    };
+    // A guard whose fast side is only shared nodes (a tail skipped where no lane needs it): a
+    // block with a rare lane then branches again per group of four, as a group holds one far
+    // less often than a block, and the fast side has no work to interleave.
+    const perGroup = [...fast].every((e) => e.op === "const") && groups.length > 1;
+    branchOn(groups, () => {
+      if (!perGroup) return side(exact, exactValue, groups);
+      for (const group of groups) branchOn([group], () => side(exact, exactValue, [group]));
+    });
+    for (const group of groups) values[group]!.set(expr, { local: results.get(group)! });
   };
-  emitRegion(topologicalOrder(kernel.body).filter((expr) => !owned.has(expr)));
+  emitRegion(
+    topologicalOrder(kernel.body).filter((expr) => !owned.has(expr)),
+    all,
+  );
   return values.map((groupValues) => groupValues.get(kernel.body)!);
 }
