@@ -8,14 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { Activation, gpuarray, np, setBackend, type ActivationName } from "../src/index.js";
 import { BACKENDS_UNDER_TEST, TOLERANCES, useBackend } from "./backends.js";
 import { geluTanhGrad, siluGrad } from "./reference/oracles-extra.js";
-
-const bits = new Uint32Array(1);
-const float = new Float32Array(bits.buffer);
-function ordinal(x: number): number {
-  float[0] = x;
-  const b = bits[0]!;
-  return b >= 0x80000000 ? -(b - 0x80000000) : b;
-}
+import { ulpDistance32 } from "./reference/oracles.js";
 
 interface Region {
   readonly name: ActivationName;
@@ -77,7 +70,7 @@ for (const backend of BACKENDS_UNDER_TEST) {
         let worst = 0;
         let at = "";
         for (let i = 0; i < x.length; i++) {
-          const error = Math.abs(ordinal(gx[i]!) - ordinal(Math.fround(oracle(g[i]!, x[i]!))));
+          const error = ulpDistance32(gx[i]!, oracle(g[i]!, x[i]!));
           if (error > worst) [worst, at] = [error, `x = ${x[i]}, g = ${g[i]}`];
         }
         assert.ok(worst <= TOLERANCES[backend].float32Ulp, `${worst} ULP at ${at}`);
