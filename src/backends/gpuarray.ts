@@ -9,9 +9,7 @@ import { describeValue } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
 import { INSPECT } from "../core/inspect.js";
 import { formatShape, sameShape, sizeOf, toShape, type Shape } from "../core/shape.js";
-import { halfToNumber } from "../host/float16.js";
-import { formatRepr } from "../host/format.js";
-import { inferShape, NDArray, writeNumber } from "../host/ndarray.js";
+import { filledTyped, inferShape, NDArray } from "../host/ndarray.js";
 import type { Backend, BackendName, DeviceBuffer } from "./backend.js";
 import {
   collectWhenDropped,
@@ -132,12 +130,7 @@ export class GPUArray<D extends DType = DType> implements Handle {
     if (typeof value !== "number") {
       throw new BackendError(`fill expects a number, got ${describeValue(value)}`);
     }
-    const data = allocateTyped(this.dtype, this.size);
-    if (data.length > 0) {
-      writeNumber(data, this.dtype, 0, value);
-      data.fill(data[0]!);
-    }
-    this.backend.upload(buffer, data);
+    this.backend.upload(buffer, filledTyped(this.dtype, this.size, value));
     return this;
   }
 
@@ -170,10 +163,7 @@ export class GPUArray<D extends DType = DType> implements Handle {
   async to(name: BackendName): Promise<GPUArray<D>> {
     const target = await startBackend(name);
     if (target === this.backend) return this.copy();
-    const host = await this.get();
-    const buffer = target.allocate(this.dtype, this.size);
-    target.upload(buffer, host.data);
-    return userArray<D>(target, buffer, this.shape);
+    return uploaded(target, await this.get());
   }
 
   /**
@@ -204,8 +194,8 @@ export class GPUArray<D extends DType = DType> implements Handle {
         ? this.toString()
         : `${this.toString()}\n(on the device: await array.get() reads the values)`;
     }
-    const numbers = this.dtype === "float16" ? Array.from(values, halfToNumber) : values;
-    return `${this.toString()}\n${formatRepr(numbers, this.shape, this.dtype)}`;
+    const host = new NDArray(values as TypedArrayOf<D>, this.shape, this.dtype);
+    return `${this.toString()}\n${host[INSPECT]()}`;
   }
 }
 
@@ -266,10 +256,14 @@ function toGpu<D extends DType>(array: NDArray<D>): GPUArray<D> {
       `gpuarray.toGpu expects an NDArray (make one with np.array), got ${describeValue(array)}`,
     );
   }
-  const backend = currentBackend();
-  const buffer = backend.allocate(array.dtype, array.size);
-  backend.upload(buffer, array.data);
-  return userArray<D>(backend, buffer, array.shape);
+  return uploaded(currentBackend(), array);
+}
+
+/** A new array of the caller's on `backend`, holding a copy of `host`. */
+function uploaded<D extends DType>(backend: Backend, host: NDArray<D>): GPUArray<D> {
+  const buffer = backend.allocate(host.dtype, host.size);
+  backend.upload(buffer, host.data);
+  return userArray<D>(backend, buffer, host.shape);
 }
 
 /** An array on the current backend with unspecified contents. */

@@ -104,6 +104,20 @@ export class NDArray<D extends DType = DType> {
   }
 }
 
+/** A typed array of `size` elements of `dtype`, each `value` cast as numpy casts it. */
+export function filledTyped<D extends DType>(
+  dtype: D,
+  size: number,
+  value: number,
+): TypedArrayOf<D> {
+  const data = allocateTyped(dtype, size);
+  if (size > 0) {
+    writeNumber(data, dtype, 0, value);
+    data.fill(data[0]!);
+  }
+  return data;
+}
+
 /** What a dtype-less call makes from plain numbers: int32 if all are integers that fit. */
 export type InferredDType = "int32" | "float64";
 

@@ -9,6 +9,7 @@ import { describeValue } from "../core/describe.js";
 import { BackendError } from "../core/errors.js";
 import { MAX_DIMS, sizeOf, toShape, type Shape } from "../core/shape.js";
 import {
+  filledTyped,
   inferDType,
   NDArray,
   writeNumber,
@@ -190,12 +191,7 @@ function full(shape: Shape | number, fillValue: number, dtype?: DType): NDArray 
   const dims = toShape(shape);
   checkFill(fillValue, "np.full");
   const chosen = dtype === undefined ? inferDType([fillValue]) : checkDType(dtype);
-  const data = allocateTyped(chosen, sizeOf(dims));
-  if (data.length > 0) {
-    writeNumber(data, chosen, 0, fillValue);
-    data.fill(data[0]!);
-  }
-  return new NDArray(data, dims, chosen);
+  return new NDArray(filledTyped(chosen, sizeOf(dims), fillValue), dims, chosen);
 }
 
 function checkFill(value: unknown, caller: string): void {
