@@ -3,7 +3,7 @@
 // This file parses and formats headers and converts raw data; npy-file.ts does the file I/O.
 
 import type { AnyTypedArray, DType } from "../core/dtype.js";
-import { allocateTyped, itemSize } from "../core/dtype.js";
+import { allocateTyped, itemSize, typedView } from "../core/dtype.js";
 import { clipText, quote } from "../core/describe.js";
 import { formatShape, MAX_DIMS } from "../core/shape.js";
 import { halfToNumber, numberToHalf } from "../host/float16.js";
@@ -262,7 +262,7 @@ export function decodeData(
   // Typed array views need their byte offset aligned to the item size; copy when it is not.
   const aligned = raw.byteOffset % item === 0 ? raw : raw.slice();
   if (header.dtype === "int64") return fromInt64(aligned, count, target, first);
-  const source = view(aligned, header.dtype, count);
+  const source = typedView(header.dtype, aligned.buffer, aligned.byteOffset, count);
   if (header.dtype === target) return source;
   if (header.dtype === "int32") return fromInt32(source as Int32Array, target, first);
   return fromFloat(source, header.dtype, target);
@@ -363,21 +363,6 @@ function fromInt64(raw: Uint8Array, count: number, target: DType, first: number)
     converted[i] = half ? numberToHalf(value) : value;
   }
   return converted;
-}
-
-function view(raw: Uint8Array, dtype: DType, count: number): AnyTypedArray {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(raw.buffer, raw.byteOffset, count);
-    case "float64":
-      return new Float64Array(raw.buffer, raw.byteOffset, count);
-    case "float16":
-      return new Uint16Array(raw.buffer, raw.byteOffset, count);
-    case "int32":
-      return new Int32Array(raw.buffer, raw.byteOffset, count);
-    default:
-      return dtype satisfies never;
-  }
 }
 
 /** The bytes of a typed array, as .npy data in the byte order formatHeader announced. */
