@@ -56,8 +56,8 @@ export const OPS = {
   /**
    * guard(c, fast, exact): fast where c holds, else exact, where the two must be bit-identical
    * wherever c holds, so a renderer may take either for such an element. The Wasm renderer
-   * tests c over a whole block of lanes and runs only fast when every lane holds it, only exact
-   * otherwise: the rare cases cost only the blocks that contain one.
+   * tests c over a whole block of lanes (or group of four) and runs only fast when every lane
+   * holds it, only exact otherwise: the rare cases cost only the blocks that contain one.
    */
   guard: { operands: ["b", "f", "f"], result: "f" },
 } as const satisfies Record<string, { operands: readonly Kind[]; result: Kind }>;

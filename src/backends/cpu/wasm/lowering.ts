@@ -229,8 +229,9 @@ export interface BodyContext {
  *
  * A guard is one branch for all the groups: when every lane of every group holds its condition,
  * only the fast side's own nodes run, else only the exact side's (guardRegions says which nodes
- * are a side's own). The sides agree bit for bit where the condition holds, so which blocks
- * take which side does not show in the results.
+ * are a side's own); a guard that only skips a tail branches again per group inside a mixed
+ * block. The sides agree bit for bit where the condition holds, so which lanes take which side
+ * does not show in the results.
  */
 export function emitBody(
   f: FunctionBuilder,
