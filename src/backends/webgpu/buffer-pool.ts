@@ -14,6 +14,8 @@ export class BufferPool {
   constructor(
     private readonly device: GPUDevice,
     private readonly usage: GPUBufferUsageFlags,
+    /** Disposes of a buffer the pool will not keep (the backend waits for its queued uses). */
+    private readonly destroy: (buffer: GPUBuffer) => void = (buffer) => buffer.destroy(),
     private readonly cap = DEFAULT_CAP,
   ) {}
 
@@ -45,7 +47,7 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     const bucket = buffer.size;
     if (this.parked + bucket > this.cap) {
-      buffer.destroy();
+      this.destroy(buffer);
       return;
     }
     const list = this.free.get(bucket) ?? [];

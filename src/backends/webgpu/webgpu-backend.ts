@@ -5,12 +5,14 @@ import type { Backend, DeviceBuffer, KernelLaunch } from "../backend.js";
 import { Residency, type Tracked } from "../residency.js";
 import { BufferPool } from "./buffer-pool.js";
 import { requestAdapter, type GpuSource } from "./gpu-loader.js";
+import { BindGroupCache, type BoundBuffer } from "./bind-groups.js";
+import { RedoQueue, type RedoEntry } from "./redo-queue.js";
 import {
   MAX_PARAMS,
-  REDO_BINDING,
+  REDO_ARGS_OFFSET,
   REDO_HEADER_WORDS,
-  REDO_LIST_BINDING,
   renderWgsl,
+  SWEEP_ARGS_OFFSET,
   WORKGROUP_SIZE,
   type WgslVariant,
 } from "./wgsl-renderer.js";
@@ -31,14 +33,35 @@ interface WebGpuBuffer extends DeviceBuffer, Tracked {
 /** Uploads up to this size keep a host copy, so that a dropped input can be evicted. */
 const SHADOW_MAX_BYTES = 16 * 1024 * 1024;
 
-// struct Launch in wgsl-renderer.ts: five 32-bit fields, then params at offset 32 (vec4 aligned).
+// struct Launch in wgsl-renderer.ts: six 32-bit fields, then params at offset 32 (vec4 aligned).
 const UNIFORM_BYTES = 64;
+/**
+ * Launches share one uniform buffer, a slot each, bound at a dynamic offset: the launches of one
+ * submit need slots of their own, since every write lands before the submit runs. 256 bytes is
+ * the largest offset alignment an adapter may ask for.
+ */
+const UNIFORM_SLOT_BYTES = 256;
+/** Launches per submit at most: more are submitted in batches of this many. */
+const UNIFORM_SLOTS = 256;
 const MAX_GROUPS_PER_DIMENSION = 65535;
 
-/** A kernel variant's pipelines: `redo` exists when main may queue elements for the interpreter. */
+/**
+ * A kernel variant's pipelines and group 0's layout: `redo` and `sweep` exist when main may
+ * queue elements for the interpreter.
+ */
 interface Pipelines {
+  readonly layout: GPUBindGroupLayout;
+  readonly layoutKey: string;
   readonly main: GPUComputePipeline;
-  readonly redo: GPUComputePipeline | null;
+  readonly redo: { readonly redo: GPUComputePipeline; readonly sweep: GPUComputePipeline } | null;
+}
+
+/** Commands recorded since the last submit, and what must wait for that submit. */
+interface Batch {
+  readonly encoder: GPUCommandEncoder;
+  launches: number;
+  /** Buffers to destroy once the commands that use them are submitted. */
+  readonly retired: GPUBuffer[];
 }
 
 /** Storage bytes of a tensor: whole u32 words, since WGSL has no 16-bit storage without shader-f16. */
@@ -54,8 +77,11 @@ export class WebGpuBackend implements Backend {
   private readonly pipelines = new Map<string, Pipelines>();
   private readonly storage: BufferPool;
   private readonly readback: BufferPool;
-  private readonly redoQueues: BufferPool;
   private readonly uniforms: GPUBuffer;
+  private readonly redoQueue: RedoQueue;
+  private readonly bindGroups: BindGroupCache;
+  private readonly groupLayouts = new Map<number, GPUBindGroupLayout>();
+  private batch: Batch | null = null;
   private lost: string | null = null;
   /** Bytes of the storage buffers that tensors hold now. */
   private liveBytes = 0;
@@ -67,6 +93,7 @@ export class WebGpuBackend implements Backend {
       evict: (buffer) => buffer.shadow !== null && (this.freeDeviceBuffer(buffer), true),
       restore: (buffer) => {
         this.placeOnDevice(buffer);
+        this.flush(); // the write must not overtake recorded commands on a reused buffer
         this.device.queue.writeBuffer(buffer.gpu!, 0, buffer.shadow! as Uint8Array<ArrayBuffer>);
       },
     },
@@ -84,13 +111,16 @@ export class WebGpuBackend implements Backend {
         .filter((part) => part !== undefined && part !== "")
         .join(" ") || "unknown adapter";
     const usage = GPUBufferUsage;
-    this.storage = new BufferPool(device, usage.STORAGE | usage.COPY_SRC | usage.COPY_DST);
-    this.readback = new BufferPool(device, usage.MAP_READ | usage.COPY_DST);
-    this.redoQueues = new BufferPool(device, usage.STORAGE | usage.INDIRECT | usage.COPY_DST);
+    const retire = (buffer: GPUBuffer) => this.retire(buffer);
+    this.storage = new BufferPool(device, usage.STORAGE | usage.COPY_SRC | usage.COPY_DST, retire);
+    this.readback = new BufferPool(device, usage.MAP_READ | usage.COPY_DST, retire);
     this.uniforms = device.createBuffer({
-      size: UNIFORM_BYTES,
+      size: UNIFORM_SLOT_BYTES * UNIFORM_SLOTS,
       usage: usage.UNIFORM | usage.COPY_DST,
+      label: "launch parameters",
     });
+    this.redoQueue = new RedoQueue(device);
+    this.bindGroups = new BindGroupCache(device);
     device.lost.then((info) => {
       this.lost = info.message || info.reason || "device lost";
     });
@@ -106,27 +136,72 @@ export class WebGpuBackend implements Backend {
   /** Pool and cache sizes, for tests and `puzzlelib info`. */
   get stats(): {
     pooledBytes: number;
+    /** Every GPU buffer made, the fixed ones (uniforms, redo queue and bitmap) included. */
     buffersCreated: number;
+    bindGroupsCreated: number;
     pipelines: number;
     /** Bytes of storage buffers that tensors hold (pooled ones not counted). */
     liveBytes: number;
   } {
     return {
       liveBytes: this.liveBytes,
-      pooledBytes:
-        this.storage.pooledBytes + this.readback.pooledBytes + this.redoQueues.pooledBytes,
-      buffersCreated: this.storage.created + this.readback.created + this.redoQueues.created,
+      pooledBytes: this.storage.pooledBytes + this.readback.pooledBytes,
+      buffersCreated: 1 + RedoQueue.BUFFERS + this.storage.created + this.readback.created,
+      bindGroupsCreated: this.bindGroups.created,
       pipelines: this.pipelines.size,
     };
+  }
+
+  /**
+   * The redo queue's capacity in elements (default DEFAULT_REDO_CAPACITY). Past it a launch
+   * spills whole workgroups to a slower exact pass; tests lower it to make that happen.
+   */
+  get redoCapacity(): number {
+    return this.redoQueue.capacity;
+  }
+
+  set redoCapacity(entries: number) {
+    this.redoQueue.capacity = entries;
+  }
+
+  /** Submits the launches recorded so far (they are also submitted by themselves, soon). */
+  flush(): void {
+    const batch = this.batch;
+    if (batch === null) return;
+    this.batch = null;
+    this.device.queue.submit([batch.encoder.finish()]);
+    for (const buffer of batch.retired) buffer.destroy();
+  }
+
+  /** Resolves once the GPU has finished all work queued before the call. */
+  async finish(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkHealthy();
+  }
+
+  /** The encoder of the current batch, begun (with a submit scheduled) if there is none. */
+  private encoder(): GPUCommandEncoder {
+    if (this.batch === null) {
+      this.batch = { encoder: this.device.createCommandEncoder(), launches: 0, retired: [] };
+      // A loop of launches runs without waiting: what it queued goes to the GPU when it yields.
+      queueMicrotask(() => this.flush());
+    }
+    return this.batch.encoder;
+  }
+
+  /** Destroys a buffer the pool gave up, after the recorded commands that use it are submitted. */
+  private retire(buffer: GPUBuffer): void {
+    this.bindGroups.forget(buffer);
+    if (this.batch === null) buffer.destroy();
+    else this.batch.retired.push(buffer);
   }
 
   allocate(dtype: DType, size: number): WebGpuBuffer {
     this.checkHealthy();
     const byteLength = byteLengthOf(dtype, size);
     const limit = this.device.limits.maxStorageBufferBindingSize;
-    // A float32 kernel may bind a redo queue of one word per element plus its header.
-    const binds = dtype === "float32" ? byteLength + REDO_HEADER_WORDS * 4 : byteLength;
-    if (binds > limit) {
+    if (byteLength > limit) {
       throw new BackendError(
         `webgpu: a ${dtype} tensor of ${size} elements needs ${byteLength} bytes; ` +
           `this adapter binds at most ${limit} bytes per buffer`,
@@ -179,6 +254,9 @@ export class WebGpuBackend implements Backend {
       padded.set(bytes);
       bytes = padded;
     }
+    // queue.writeBuffer runs before commands not yet submitted: those that use this buffer
+    // (or the tensor that last held it) go first.
+    this.flush();
     this.device.queue.writeBuffer(b.gpu!, 0, bytes as Uint8Array<ArrayBuffer>);
     b.shadow = b.byteLength <= SHADOW_MAX_BYTES ? bytes.slice() : null;
   }
@@ -186,9 +264,8 @@ export class WebGpuBackend implements Backend {
   async download(buffer: DeviceBuffer): Promise<AnyTypedArray> {
     const { gpu, byteLength, dtype, size } = this.residency.use(buffer as WebGpuBuffer);
     const staging = this.readback.acquire(byteLength);
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(gpu!, 0, staging, 0, byteLength);
-    this.device.queue.submit([encoder.finish()]);
+    this.encoder().copyBufferToBuffer(gpu!, 0, staging, 0, byteLength);
+    this.flush();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, byteLength);
       const bytes = staging.getMappedRange(0, byteLength).slice(0);
@@ -214,9 +291,7 @@ export class WebGpuBackend implements Backend {
     from.lastUse = to.lastUse = this.residency.launches; // neither evicts the other
     this.residency.use(from);
     this.residency.use(to);
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(from.gpu!, 0, to.gpu!, 0, to.byteLength);
-    this.device.queue.submit([encoder.finish()]);
+    this.encoder().copyBufferToBuffer(from.gpu!, 0, to.gpu!, 0, to.byteLength);
     to.shadow = from.shadow;
   }
 
@@ -256,64 +331,75 @@ export class WebGpuBackend implements Backend {
       return;
     }
 
+    if (this.batch !== null && this.batch.launches === UNIFORM_SLOTS) this.flush();
+    const encoder = this.encoder();
+    const slot = this.batch!.launches++;
     const launch = new ArrayBuffer(UNIFORM_BYTES);
     new Uint32Array(launch, 0, 2).set([out.size, units]);
     new Int32Array(launch, 8, 2).set([slice.start, slice.step]);
-    new Uint32Array(launch, 16, 1).set([slice.count]);
+    new Uint32Array(launch, 16, 2).set([slice.count, this.redoQueue.capacity]);
     new Float32Array(launch, 32, MAX_PARAMS).set(params);
-    // Queue order makes one uniform buffer enough: each dispatch sees the write made before it.
-    this.device.queue.writeBuffer(this.uniforms, 0, launch);
+    // The one write per launch: its parameters, into a slot of its own.
+    this.device.queue.writeBuffer(this.uniforms, slot * UNIFORM_SLOT_BYTES, launch);
 
-    const storage = [
-      out,
-      ...inputs.filter((_, i) => !(i === 0 && variant.inplace)),
-    ] as WebGpuBuffer[];
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.uniforms } },
-      ...storage.map((b, i) => ({
-        binding: i + 1,
-        resource: { buffer: b.gpu!, size: b.byteLength },
-      })),
-    ];
+    const bound = (b: WebGpuBuffer): BoundBuffer => ({ buffer: b.gpu!, size: b.byteLength });
+    const storage = [out, ...inputs.filter((_, i) => !(i === 0 && variant.inplace))].map((b) =>
+      bound(b as WebGpuBuffer),
+    );
+    const tensors = this.bindGroups.get(
+      pipelines.layout,
+      pipelines.layoutKey,
+      { buffer: this.uniforms, size: UNIFORM_BYTES },
+      storage,
+    );
     const groups = Math.ceil(units / WORKGROUP_SIZE);
     const groupsX = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
-    const encoder = this.device.createCommandEncoder();
+    const queue = this.redoQueue;
+    // The queue's header starts each launch at zero (no write: a command in the same stream).
+    if (pipelines.redo !== null) encoder.clearBuffer(queue.queue, 0, REDO_HEADER_WORDS * 4);
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipelines.main);
-    let queue: GPUBuffer | null = null;
+    pass.setBindGroup(0, tensors, [slot * UNIFORM_SLOT_BYTES]);
+    if (pipelines.redo !== null) pass.setBindGroup(1, queue.groups.main);
+    pass.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX));
     if (pipelines.redo !== null) {
-      // Elements main cannot compute exactly are queued here and computed by a second dispatch
-      // sized by main itself (indirect): [count, groups x, 1, 1, units...].
-      const bytes = (REDO_HEADER_WORDS + units) * 4;
-      queue = this.redoQueues.acquire(bytes);
-      this.device.queue.writeBuffer(queue, 0, new Uint32Array([0, 0, 1, 1]));
-      const queued = { buffer: queue, size: bytes };
-      pass.setBindGroup(
-        0,
-        this.bindGroup(pipelines.main, [...entries, { binding: REDO_BINDING, resource: queued }]),
-      );
-      pass.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX));
-      pass.setPipeline(pipelines.redo);
-      pass.setBindGroup(
-        0,
-        this.bindGroup(pipelines.redo, [
-          ...entries,
-          { binding: REDO_LIST_BINDING, resource: queued },
-        ]),
-      );
-      pass.dispatchWorkgroupsIndirect(queue, 4);
-    } else {
-      pass.setBindGroup(0, this.bindGroup(pipelines.main, entries));
-      pass.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX));
+      // Elements main could not compute exactly, then the workgroups that found the queue full:
+      // each dispatch is sized by main itself (indirect), zero groups when there is nothing.
+      pass.setPipeline(pipelines.redo.redo);
+      pass.setBindGroup(1, queue.groups.redo);
+      pass.dispatchWorkgroupsIndirect(queue.queue, REDO_ARGS_OFFSET);
+      pass.setPipeline(pipelines.redo.sweep);
+      pass.setBindGroup(1, queue.groups.sweep);
+      pass.dispatchWorkgroupsIndirect(queue.queue, SWEEP_ARGS_OFFSET);
     }
     pass.end();
-    this.device.queue.submit([encoder.finish()]);
-    if (queue !== null) this.redoQueues.release(queue);
     copies.forEach((copy) => this.release(copy));
   }
 
-  private bindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
-    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  /** Group 0's layout for `inputs` read-only tensors: uniforms (dynamic offset), output, inputs. */
+  private groupLayout(inputs: number): GPUBindGroupLayout {
+    let layout = this.groupLayouts.get(inputs);
+    if (layout === undefined) {
+      const compute = GPUShaderStage.COMPUTE;
+      layout = this.device.createBindGroupLayout({
+        entries: [
+          {
+            binding: 0,
+            visibility: compute,
+            buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: UNIFORM_BYTES },
+          },
+          { binding: 1, visibility: compute, buffer: { type: "storage" } },
+          ...Array.from({ length: inputs }, (_, i) => ({
+            binding: i + 2,
+            visibility: compute,
+            buffer: { type: "read-only-storage" as const },
+          })),
+        ],
+        label: `tensors, ${inputs} inputs`,
+      });
+      this.groupLayouts.set(inputs, layout);
+    }
+    return layout;
   }
 
   private pipeline(kernel: Kernel, variant: WgslVariant): Pipelines {
@@ -322,13 +408,22 @@ export class WebGpuBackend implements Backend {
     if (pipelines === undefined) {
       const shader = renderWgsl(kernel, variant);
       const module = this.device.createShaderModule({ code: shader.code, label: key });
-      const entry = (entryPoint: string): GPUComputePipeline =>
+      const inputs = kernel.inputs.length - (variant.inplace ? 1 : 0);
+      const layout = this.groupLayout(inputs);
+      const entry = (entryPoint: string, redo: RedoEntry | null): GPUComputePipeline =>
         this.device.createComputePipeline({
-          layout: "auto",
+          layout: this.device.createPipelineLayout({
+            bindGroupLayouts: redo === null ? [layout] : [layout, this.redoQueue.layouts[redo]],
+          }),
           compute: { module, entryPoint },
           label: `${key}/${entryPoint}`,
         });
-      pipelines = { main: entry("main"), redo: shader.redo ? entry("redo") : null };
+      pipelines = {
+        layout,
+        layoutKey: String(inputs),
+        main: entry("main", shader.redo ? "main" : null),
+        redo: shader.redo ? { redo: entry("redo", "redo"), sweep: entry("sweep", "sweep") } : null,
+      };
       this.pipelines.set(key, pipelines);
     }
     return pipelines;

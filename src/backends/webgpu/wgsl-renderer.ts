@@ -222,23 +222,39 @@ export interface WgslVariant {
 export interface WgslShader {
   readonly code: string;
   /**
-   * Whether the shader has the `redo` entry point: then `main` queues the elements it could not
-   * compute exactly in the redo buffer (binding REDO_BINDING, read by `redo` at REDO_LIST_BINDING)
-   * and leaves them unwritten, and `redo` must be dispatched indirectly after it.
+   * Whether the shader has the `redo` and `sweep` entry points: then `main` queues the elements
+   * it could not compute exactly (group 1, see REDO_BINDINGS) and leaves them unwritten, and
+   * `redo`, then `sweep`, must be dispatched indirectly after it, with the queue's header reset
+   * to zeros before `main`.
    */
   readonly redo: boolean;
 }
 
-export const REDO_BINDING = 8;
-export const REDO_LIST_BINDING = 9;
-/** Redo buffer layout: [count, groups x, groups y, groups z, queued units...]. */
-export const REDO_HEADER_WORDS = 4;
+/**
+ * Group 1 of a shader with `redo`: the queue (header, then up to L.capacity queued units), read
+ * and written by `main`, read by `redo` (which also takes its dispatch size from it); and the
+ * bitmap of spilled workgroups, one bit per workgroup of the largest dispatch, set by `main` and
+ * cleared by `sweep`. Both are fixed-size buffers of the backend, whatever the tensor.
+ */
+export const REDO_BINDINGS = { queue: 0, spilled: 1, queued: 2 } as const;
+/**
+ * Queue header: [count, redo groups x, y, z, sweep groups x, y, z, unused], then the queued
+ * units; all zeros before each launch (main sets the y and z counts to 1 when it first needs them).
+ */
+export const REDO_HEADER_WORDS = 8;
+/** Byte offsets of the two indirect dispatches' arguments in the queue. */
+export const REDO_ARGS_OFFSET = 4;
+export const SWEEP_ARGS_OFFSET = 16;
+/** A queued unit withdrawn by its spilled workgroup; `redo` skips it. */
+const WITHDRAWN = "0xffffffffu";
 const MAX_GROUPS = 65535;
+/** The most units the queue may hold: `redo` covers them with one dimension of workgroups. */
+export const MAX_REDO_CAPACITY = MAX_GROUPS * WORKGROUP_SIZE;
 
 /**
- * The whole shader. Bindings: 0 the launch uniforms, 1 the output, then the inputs that are not
- * the output, and the redo buffer. Units are elements (float32) or u32 words of two halves
- * (float16).
+ * The whole shader. Bindings: group 0 holds 0 the launch uniforms, 1 the output, then the
+ * inputs that are not the output; group 1 the redo queue and bitmap (REDO_BINDINGS). Units are
+ * elements (float32) or u32 words of two halves (float16).
  */
 export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
   if (kernel.paramCount > MAX_PARAMS) throw new Error(`${kernel.id}: too many parameters`);
@@ -257,15 +273,23 @@ export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
     return `in${i}`;
   });
   if (redo) {
+    const { queue, spilled, queued } = REDO_BINDINGS;
     bindings.push(
-      `@group(0) @binding(${REDO_BINDING}) var<storage, read_write> queue: array<atomic<u32>>;`,
-      `@group(0) @binding(${REDO_LIST_BINDING}) var<storage, read> queued: array<u32>;`,
+      `@group(1) @binding(${queue}) var<storage, read_write> queue: array<atomic<u32>>;`,
+      `@group(1) @binding(${spilled}) var<storage, read_write> spilled: array<atomic<u32>>;`,
+      `@group(1) @binding(${queued}) var<storage, read> queued: array<u32>;`,
+      `var<workgroup> group_spilled: atomic<u32>;`,
     );
   }
-  const loads = sources.map((source, i) => `  let w${i} = ${source}[unit];`).join("\n");
+  // Threads past the end (the last workgroup's) read the last unit, so every thread can reach
+  // the workgroup barrier of a shader with redo; they store nothing.
+  const loads = sources.map((source, i) => `  let w${i} = ${source}[last];`).join("\n");
   const store = float32 ? storeFloat32(expanded, variant, redo) : storeFloat16(expanded, variant);
   const code = `${WGSL_PRELUDE}
-struct Launch { size: u32, units: u32, start: i32, step: i32, count: u32, params: array<vec4f, 2> }
+struct Launch {
+  size: u32, units: u32, start: i32, step: i32, count: u32, capacity: u32,
+  params: array<vec4f, 2>,
+}
 @group(0) @binding(0) var<uniform> L: Launch;
 ${bindings.join("\n")}
 
@@ -284,47 +308,97 @@ ${renderBody(expanded)}
 fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
         @builtin(local_invocation_index) local: u32) {
   // Two-dimensional dispatch: one dimension holds at most 65,535 workgroups.
-  let unit = (group.y * groups.x + group.x) * ${WORKGROUP_SIZE}u + local;
-  if (unit >= L.units) { return; }
+  let index = group.y * groups.x + group.x;
+  let unit = index * ${WORKGROUP_SIZE}u + local;
+  let live = unit < L.units;
+  let last = min(unit, L.units - 1u);
 ${loads}
 ${store}
 }
-${redo ? renderRedo(expanded, sources) : ""}`;
+${redo ? renderRedo(expanded, variant, sources) : ""}`;
   return { code, redo };
 }
 
+/**
+ * Stores one float32 element. With redo, an element main cannot compute exactly is queued and
+ * left as it is (in place, its inputs are then still there for `redo`). When the queue is full,
+ * the element's whole workgroup spills: it stores nothing, withdraws what it had queued and
+ * sets its bit, and `sweep` computes all of it with the interpreter. So the queue has a fixed
+ * size, and no element is lost or computed from an overwritten input.
+ */
 function storeFloat32(kernel: Kernel, variant: WgslVariant, redo: boolean): string {
   const args = kernel.inputs.map((_, i) => `w${i}`).join(", ");
-  const keep = variant.sliced ? "in_slice(unit)" : "true";
-  // A queued element is left as it is, so in place its inputs are still there for `redo`.
-  const queue = redo
-    ? `
-  if (${keep} & fast.lost) {
-    let slot = atomicAdd(&queue[0], 1u);
-    atomicStore(&queue[${REDO_HEADER_WORDS}u + slot], unit);
-    if (slot % ${WORKGROUP_SIZE}u == 0u && slot / ${WORKGROUP_SIZE}u < ${MAX_GROUPS}u) {
-      atomicAdd(&queue[1], 1u);
+  const keep = variant.sliced ? "live & in_slice(unit)" : "live";
+  const head = `  let fast = body(${args});
+  let keep = ${keep};`;
+  if (!redo) {
+    return `${head}
+  if (live) { out[unit] = f_select(keep, fast.value, w0); }`;
+  }
+  return `${head}
+  var slot = ${WITHDRAWN};
+  if (keep & fast.lost) {
+    let s = atomicAdd(&queue[0], 1u);
+    if (s < L.capacity) {
+      atomicStore(&queue[${REDO_HEADER_WORDS}u + s], unit);
+      slot = s;
+      if (s % ${WORKGROUP_SIZE}u == 0u) { atomicAdd(&queue[1], 1u); }
+      if (s == 0u) { atomicStore(&queue[2], 1u); atomicStore(&queue[3], 1u); }
+    } else {
+      atomicStore(&group_spilled, 1u);
+    }
+  }
+  workgroupBarrier();
+  if (atomicLoad(&group_spilled) != 0u) {
+    if (slot != ${WITHDRAWN}) { atomicStore(&queue[${REDO_HEADER_WORDS}u + slot], ${WITHDRAWN}); }
+    if (local == 0u) {
+      atomicOr(&spilled[index / 32u], 1u << (index % 32u));
+      atomicStore(&queue[4], groups.x);
+      atomicStore(&queue[5], groups.y);
+      atomicStore(&queue[6], 1u);
     }
     return;
-  }`
-    : "";
-  return `  let fast = body(${args});${queue}
-  out[unit] = f_select(${keep}, fast.value, w0);`;
+  }
+  if (live & (slot == ${WITHDRAWN})) { out[unit] = f_select(keep, fast.value, w0); }`;
 }
 
-function renderRedo(kernel: Kernel, sources: readonly string[]): string {
-  const loads = sources.map((source, i) => `    let w${i} = ${source}[unit];`).join("\n");
+/** `redo` over the queued units, and `sweep` over the spilled workgroups, main's grid again. */
+function renderRedo(kernel: Kernel, variant: WgslVariant, sources: readonly string[]): string {
+  const loads = (at: string) =>
+    sources.map((source, i) => `    let w${i} = ${source}[${at}];`).join("\n");
   const args = kernel.inputs.map((_, i) => `w${i}`).join(", ");
+  const keep = variant.sliced ? "in_slice(unit)" : "true";
   return `
 ${renderInterpreter(kernel)}
 
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn redo(@builtin(global_invocation_id) id: vec3u) {
-  let count = min(queued[0], L.units);
+  let count = min(queued[0], L.capacity);
   for (var j = id.x; j < count; j += ${MAX_GROUPS * WORKGROUP_SIZE}u) {
     let unit = queued[${REDO_HEADER_WORDS}u + j];
-${loads}
+    if (unit == ${WITHDRAWN}) { continue; }
+${loads("unit")}
     out[unit] = interpret(${args});
+  }
+}
+
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn sweep(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
+         @builtin(local_invocation_index) local: u32) {
+  let index = group.y * groups.x + group.x;
+  let bit = 1u << (index % 32u);
+  let mine = (atomicLoad(&spilled[index / 32u]) & bit) != 0u;
+  // Every thread has read the bit before the first clears it for the next launch.
+  workgroupBarrier();
+  if (!mine) { return; }
+  if (local == 0u) { atomicAnd(&spilled[index / 32u], ~bit); }
+  let unit = index * ${WORKGROUP_SIZE}u + local;
+  if (unit >= L.units) { return; }
+  if (${keep}) {
+${loads("unit")}
+    out[unit] = interpret(${args});
+  } else {
+    out[unit] = ${sources[0]}[unit];
   }
 }
 `;
@@ -340,5 +414,5 @@ function storeFloat16(kernel: Kernel, variant: WgslVariant): string {
     const keep = variant.sliced ? `in_slice(${index}) & (${index} < L.size)` : `${index} < L.size`;
     return `  let ${lane} = select((w0${shift}) & 0xffffu, f32_to_half(body(${args}).value), ${keep});`;
   };
-  return `${half("lo")}\n${half("hi")}\n  out[unit] = lo | (hi << 16u);`;
+  return `${half("lo")}\n${half("hi")}\n  if (live) { out[unit] = lo | (hi << 16u); }`;
 }
