@@ -15,7 +15,7 @@ export class BindGroupCache {
   private readonly groups = new Map<string, GPUBindGroup>();
   /** For each buffer, the keys of the groups that name it. */
   private readonly users = new Map<GPUBuffer, Set<string>>();
-  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private readonly ids = new WeakMap<GPUBuffer | GPUBindGroupLayout, number>();
   private nextId = 0;
   private made = 0;
 
@@ -32,12 +32,11 @@ export class BindGroupCache {
    */
   get(
     layout: GPUBindGroupLayout,
-    layoutKey: string,
     first: BoundBuffer,
     storage: readonly BoundBuffer[],
   ): GPUBindGroup {
     const all = [first, ...storage];
-    const key = `${layoutKey}|${all.map((b) => `${this.id(b.buffer)}:${b.size}`).join(",")}`;
+    const key = `${this.id(layout)}|${all.map((b) => `${this.id(b.buffer)}:${b.size}`).join(",")}`;
     let group = this.groups.get(key);
     if (group === undefined) {
       if (this.groups.size >= MAX_ENTRIES) this.clear();
@@ -70,11 +69,11 @@ export class BindGroupCache {
     this.users.clear();
   }
 
-  private id(buffer: GPUBuffer): number {
-    let id = this.ids.get(buffer);
+  private id(object: GPUBuffer | GPUBindGroupLayout): number {
+    let id = this.ids.get(object);
     if (id === undefined) {
       id = this.nextId++;
-      this.ids.set(buffer, id);
+      this.ids.set(object, id);
     }
     return id;
   }

@@ -3,6 +3,7 @@
 // the workgroups that found the queue full. Both are made once per device, so a launch binds no
 // buffer that grows with its tensor, and their bind groups (group 1) are made once as well.
 
+import { BackendError } from "../../core/errors.js";
 import {
   MAX_REDO_CAPACITY,
   REDO_BINDINGS,
@@ -12,6 +13,8 @@ import {
 
 /** Queue entries: 256 KiB; a launch with more elements to redo spills whole workgroups. */
 export const DEFAULT_REDO_CAPACITY = 65536;
+// `redo` covers the queue with one dimension of workgroups.
+if (DEFAULT_REDO_CAPACITY > MAX_REDO_CAPACITY) throw new Error("redo queue too large");
 
 export type RedoEntry = "main" | "redo" | "sweep";
 
@@ -83,8 +86,10 @@ export class RedoQueue {
   /** Lowers the capacity, so that tests can make the queue overflow; at most the queue's size. */
   set capacity(entries: number) {
     if (!Number.isInteger(entries) || entries < 0 || entries > DEFAULT_REDO_CAPACITY) {
-      throw new RangeError(`redo capacity must be an integer in [0, ${DEFAULT_REDO_CAPACITY}]`);
+      throw new BackendError(
+        `webgpu: the redo capacity must be an integer in [0, ${DEFAULT_REDO_CAPACITY}]`,
+      );
     }
-    this.usable = Math.min(entries, MAX_REDO_CAPACITY);
+    this.usable = entries;
   }
 }

@@ -51,7 +51,6 @@ const MAX_GROUPS_PER_DIMENSION = 65535;
  */
 interface Pipelines {
   readonly layout: GPUBindGroupLayout;
-  readonly layoutKey: string;
   readonly main: GPUComputePipeline;
   readonly redo: { readonly redo: GPUComputePipeline; readonly sweep: GPUComputePipeline } | null;
 }
@@ -348,7 +347,6 @@ export class WebGpuBackend implements Backend {
     );
     const tensors = this.bindGroups.get(
       pipelines.layout,
-      pipelines.layoutKey,
       { buffer: this.uniforms, size: UNIFORM_BYTES },
       storage,
     );
@@ -420,7 +418,6 @@ export class WebGpuBackend implements Backend {
         });
       pipelines = {
         layout,
-        layoutKey: String(inputs),
         main: entry("main", shader.redo ? "main" : null),
         redo: shader.redo ? { redo: entry("redo", "redo"), sweep: entry("sweep", "sweep") } : null,
       };
