@@ -278,11 +278,11 @@ export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
       `@group(1) @binding(${queue}) var<storage, read_write> queue: array<atomic<u32>>;`,
       `@group(1) @binding(${spilled}) var<storage, read_write> spilled: array<atomic<u32>>;`,
       `@group(1) @binding(${queued}) var<storage, read> queued: array<u32>;`,
-      `var<workgroup> group_spilled: atomic<u32>;`,
     );
+    if (variant.inplace) bindings.push(`var<workgroup> group_spilled: atomic<u32>;`);
   }
   // Threads past the end (the last workgroup's) read the last unit, so every thread can reach
-  // the workgroup barrier of a shader with redo; they store nothing.
+  // the workgroup barrier of an in-place shader with redo; they store nothing.
   const loads = sources.map((source, i) => `  let w${i} = ${source}[last];`).join("\n");
   const store = float32 ? storeFloat32(expanded, variant, redo) : storeFloat16(expanded, variant);
   const code = `${WGSL_PRELUDE}
@@ -322,28 +322,45 @@ ${redo ? renderRedo(expanded, variant, sources) : ""}`;
 /**
  * Stores one float32 element. With redo, an element main cannot compute exactly is queued and
  * left as it is (in place, its inputs are then still there for `redo`). When the queue is full,
- * the element's whole workgroup spills: it stores nothing, withdraws what it had queued and
- * sets its bit, and `sweep` computes all of it with the interpreter. So the queue has a fixed
- * size, and no element is lost or computed from an overwritten input.
+ * the element's workgroup spills: it sets its bit, and `sweep` computes all of the workgroup with
+ * the interpreter. So the queue has a fixed size, and no element is lost.
+ * - Out of place, main's stores leave the inputs intact, so `sweep` may recompute elements main
+ *   has stored: the element that spills stores nothing, and the rest of its workgroup goes on.
+ * - In place, main's stores overwrite the inputs, so a spilled workgroup must store nothing at
+ *   all: it withdraws what it had queued and its threads agree at a workgroup barrier. The
+ *   barrier is cheap on a GPU, but it made SwiftShader about 4 times slower, so out-of-place
+ *   launches, the common kind, go without it.
  */
 function storeFloat32(kernel: Kernel, variant: WgslVariant, redo: boolean): string {
   const args = kernel.inputs.map((_, i) => `w${i}`).join(", ");
   const keep = variant.sliced ? "live & in_slice(unit)" : "live";
   const head = `  let fast = body(${args});
   let keep = ${keep};`;
-  if (!redo) {
+  const store = "out[unit] = f_select(keep, fast.value, w0);";
+  if (!redo) return `${head}\n  if (live) { ${store} }`;
+  const spill = `atomicOr(&spilled[index / 32u], 1u << (index % 32u));
+      atomicStore(&queue[4], groups.x);
+      atomicStore(&queue[5], groups.y);
+      atomicStore(&queue[6], 1u);`;
+  const enqueue = `let s = atomicAdd(&queue[0], 1u);
+    if (s < L.capacity) {
+      atomicStore(&queue[${REDO_HEADER_WORDS}u + s], unit);
+      if (s % ${WORKGROUP_SIZE}u == 0u) { atomicAdd(&queue[1], 1u); }
+      if (s == 0u) { atomicStore(&queue[2], 1u); atomicStore(&queue[3], 1u); }`;
+  if (!variant.inplace) {
     return `${head}
-  if (live) { out[unit] = f_select(keep, fast.value, w0); }`;
+  if (keep & fast.lost) {
+    ${enqueue}
+    } else {
+      ${spill}
+    }
+  } else if (live) { ${store} }`;
   }
   return `${head}
   var slot = ${WITHDRAWN};
   if (keep & fast.lost) {
-    let s = atomicAdd(&queue[0], 1u);
-    if (s < L.capacity) {
-      atomicStore(&queue[${REDO_HEADER_WORDS}u + s], unit);
+    ${enqueue}
       slot = s;
-      if (s % ${WORKGROUP_SIZE}u == 0u) { atomicAdd(&queue[1], 1u); }
-      if (s == 0u) { atomicStore(&queue[2], 1u); atomicStore(&queue[3], 1u); }
     } else {
       atomicStore(&group_spilled, 1u);
     }
@@ -352,14 +369,11 @@ function storeFloat32(kernel: Kernel, variant: WgslVariant, redo: boolean): stri
   if (atomicLoad(&group_spilled) != 0u) {
     if (slot != ${WITHDRAWN}) { atomicStore(&queue[${REDO_HEADER_WORDS}u + slot], ${WITHDRAWN}); }
     if (local == 0u) {
-      atomicOr(&spilled[index / 32u], 1u << (index % 32u));
-      atomicStore(&queue[4], groups.x);
-      atomicStore(&queue[5], groups.y);
-      atomicStore(&queue[6], 1u);
+      ${spill}
     }
     return;
   }
-  if (live & (slot == ${WITHDRAWN})) { out[unit] = f_select(keep, fast.value, w0); }`;
+  if (live & (slot == ${WITHDRAWN})) { ${store} }`;
 }
 
 /** `redo` over the queued units, and `sweep` over the spilled workgroups, main's grid again. */
