@@ -11,11 +11,19 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { BackendError, gpuarray, setBackend } from "../src/index.js";
 import { BENCH_FUNCTIONS, CORE_FUNCTIONS, type BenchFunction } from "./functions.js";
-import { measureLatency, measureSize, type ThroughputResult } from "./puzzlelib.js";
+import {
+  measureDispatch,
+  measureLatency,
+  measureSize,
+  type DispatchResult,
+  type ThroughputResult,
+} from "./puzzlelib.js";
 import { selfTest, WrongResultError } from "./reference.js";
 import {
   printHeader,
+  printDispatch,
   printLatency,
+  printSideBySide,
   printThroughputHeader,
   throughputRow,
   writeJson,
@@ -32,7 +40,7 @@ import {
   type CompareInfo,
 } from "./compare-report.js";
 import type { Direction, Impl } from "./impl.js";
-import { loadPeers } from "./peers/load.js";
+import { loadGpuPeers, loadPeers, type GpuPeerSet } from "./peers/load.js";
 import {
   HOST_QUICK_SIZES,
   HOST_SIZES,
@@ -58,6 +66,8 @@ const IMPL_IDS =
 // Host memory bounds the sweep: the bench keeps float32 inputs and readbacks of each size.
 const MAX_LOG2 = 28;
 const LATENCY_SIZE = 1000;
+// Calls per repetition of the dispatch figure: enough that a repetition lasts tens of ms.
+const DISPATCH_CALLS = 2000;
 // Bounds K for tiny calls, so a fast device cannot queue without end.
 const MAX_K = 20000;
 
@@ -87,6 +97,8 @@ ${wrap(BENCH_FUNCTIONS.join(", "), 25, 94)}
   --only a,b             compare: only these implementations, by id or prefix:
                          ${IMPL_IDS}
   --no-inplace           compare: skip puzzlelib's in-place variants
+  --no-peers             self, webgpu: skip tfjs-webgpu (bench/peers), which is otherwise
+                         timed forward beside ours on the same adapter
   --no-host              skip the host path: Float32Array slice (the anchor), np.array of a
                          Float32Array, gpuarray.toGpu and await get() on the backend measured,
                          at 2^10, 2^20 and 2^24 (--quick 2^10, 2^20; --sizes applies to it too);
@@ -113,6 +125,8 @@ interface Config {
   directions: Direction[];
   only: string[] | null;
   inplace: boolean;
+  /** self on webgpu: time the WebGPU peers beside ours. */
+  peers: boolean;
   /** The host-path section: run it (after the rest), and/or only it. */
   host: boolean;
   hostOnly: boolean;
@@ -165,6 +179,7 @@ function parseConfig(argv: string[]): Config | null {
       directions: { type: "string" },
       only: { type: "string" },
       "no-inplace": { type: "boolean", default: false },
+      "no-peers": { type: "boolean", default: false },
       "no-host": { type: "boolean", default: false },
       "host-only": { type: "boolean", default: false },
       lib: { type: "string", default: "src" },
@@ -213,6 +228,7 @@ function parseConfig(argv: string[]): Config | null {
     ),
     only: values.only === undefined ? null : values.only.split(","),
     inplace: !values["no-inplace"],
+    peers: !values["no-peers"],
     host: !values["no-host"],
     hostOnly: values["host-only"],
     lib: parseList(values.lib, LIBS, "--lib")[0]!,
@@ -228,16 +244,22 @@ function isSoftwareAdapter(name: string): boolean {
 
 async function describeBackend(
   backend: BenchBackend,
-): Promise<{ adapter: string; origin: string }> {
+): Promise<{ adapter: string; origin: string; gpu: unknown }> {
   await setBackend(backend);
   // The adapter is known to the backend object, which arrays carry.
   const probe = gpuarray.zeros([1]);
-  const object = probe.backend as { adapterName?: string; source?: { origin?: string } };
+  const object = probe.backend as {
+    adapterName?: string;
+    source?: { origin?: string; gpu?: unknown };
+  };
   probe.dispose();
-  if (backend === "cpu") return { adapter: "JavaScript", origin: "cpu reference backend" };
+  if (backend === "cpu") {
+    return { adapter: "JavaScript", origin: "cpu reference backend", gpu: undefined };
+  }
   return {
     adapter: object.adapterName ?? "unknown adapter",
     origin: object.source?.origin ?? "webgpu",
+    gpu: object.source?.gpu,
   };
 }
 
@@ -277,23 +299,30 @@ async function runHost(
 
 async function runSelf(config: Config): Promise<number> {
   const print = (text: string) => console.log(text);
-  const { adapter, origin } = await describeBackend(config.backend);
+  const { adapter, origin, gpu } = await describeBackend(config.backend);
   const software = config.backend === "webgpu" && isSoftwareAdapter(adapter);
   const notes: string[] = [];
   let sizes = config.sizes;
   if (sizes === null) {
     if (config.backend === "cpu") sizes = config.quick ? [16] : [16, 17, 18, 19, 20];
     else if (software || config.quick) sizes = [20];
-    else sizes = [20, 21, 22, 23, 24, 25, 26];
+    else sizes = Array.from({ length: MAX_LOG2 - 19 }, (_, i) => 20 + i);
     if (software) {
       notes.push("a software adapter: default sizes cut to 2^20; its times say nothing of a GPU");
     }
   }
+  const wantPeers = config.backend === "webgpu" && config.peers && !config.hostOnly;
+  const peerSet: GpuPeerSet = wantPeers
+    ? await loadGpuPeers(gpu)
+    : { peers: [], problems: [], notes: [], versions: {} };
+  notes.push(...peerSet.notes);
+  for (const problem of peerSet.problems) console.error(`bench: ${problem}`);
   const options: SuiteOptions = {
     reps: config.reps ?? (config.quick ? 3 : 5),
     targetMs: config.quick ? 20 : 50,
     maxK: MAX_K,
     functions: config.functions,
+    peers: peerSet.peers,
   };
   if (!config.hostOnly)
     notes.push(
@@ -331,11 +360,16 @@ async function runSelf(config: Config): Promise<number> {
     }
   }
 
+  if (!config.hostOnly) printSideBySide(throughput, print);
+
   let latency: LatencyResult[] = [];
+  let dispatch: DispatchResult | null = null;
   try {
     if (!config.hostOnly) {
       latency = await measureLatency(LATENCY_SIZE, config.quick ? 50 : 200, options);
       printLatency(latency, print);
+      dispatch = await measureDispatch(LATENCY_SIZE, DISPATCH_CALLS, options.reps);
+      printDispatch(dispatch, print);
     }
   } catch (error) {
     if (!(error instanceof BackendError)) throw error;
@@ -355,6 +389,12 @@ async function runSelf(config: Config): Promise<number> {
       info: { ...info, sizes: measured },
       throughput,
       latency,
+      dispatch,
+      peers: {
+        measured: Object.fromEntries(peerSet.peers.map((p) => [p.id, p.description])),
+        versions: peerSet.versions,
+        problems: peerSet.problems,
+      },
       stopped,
       host,
     });

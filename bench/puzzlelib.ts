@@ -3,7 +3,16 @@
 
 import { Activation, gpuarray, NDArray, type GPUArray } from "../src/index.js";
 import type { BenchFunction } from "./functions.js";
-import { checkBackward, checkCopy, checkForward, DEFAULT_ARGS, uniformData } from "./reference.js";
+import type { GpuPeer, GpuPeerCase } from "./peers/tfjs-webgpu.js";
+import { Unsupported } from "./impl.js";
+import {
+  checkBackward,
+  checkCopy,
+  checkForward,
+  DEFAULT_ARGS,
+  uniformData,
+  WrongResultError,
+} from "./reference.js";
 import { median, timeCalls, timeEach, type Timing, type TimingOptions } from "./timing.js";
 
 export type Direction = "forward" | "backward" | "copy";
@@ -11,7 +20,11 @@ export type Direction = "forward" | "backward" | "copy";
 /** Bytes moved per element: forward reads x and writes y; backward reads g and y, writes dx. */
 export const BYTES_PER_ELEMENT: Record<Direction, number> = { forward: 8, backward: 12, copy: 8 };
 
+/** Who computed a row: this library (and its backend's copy), or a peer by id. */
+export const OURS = "puzzlelib-ts";
+
 export interface ThroughputResult {
+  readonly impl: string;
   readonly log2: number;
   readonly size: number;
   readonly function: BenchFunction | "copy";
@@ -24,7 +37,17 @@ export interface ThroughputResult {
   readonly gbpsBest: number;
   /** gbps / the copy's gbps at the same size, in the same run. */
   readonly copyRatio: number;
+  /** The worst ULP from the float64 reference over the checked sample; absent for the copy. */
+  readonly worstUlp?: number;
+  /**
+   * ok, or "outside contract": a peer's result beyond 1e-5 relative somewhere (`message` says
+   * where); its time is still reported beside its ULP. A wrong result of ours stops the run.
+   */
+  readonly status: "ok" | "outside contract";
+  readonly message?: string;
 }
+
+type Accuracy = Pick<ThroughputResult, "worstUlp" | "status" | "message">;
 
 export interface LatencyResult {
   readonly function: BenchFunction | "copy";
@@ -39,6 +62,8 @@ export interface LatencyResult {
 
 export interface SuiteOptions extends TimingOptions {
   readonly functions: readonly BenchFunction[];
+  /** WebGPU libraries timed beside ours, forward, on the same input (none on cpu). */
+  readonly peers?: readonly GpuPeer[];
 }
 
 function float32(array: NDArray): Float32Array {
@@ -65,11 +90,18 @@ export async function measureSize(
   const owned: GPUArray[] = [];
   const keep = (array: GPUArray) => (owned.push(array), array);
   let copyGbps = NaN;
-  const record = (fn: BenchFunction | "copy", direction: Direction, timing: Timing) => {
+  const record = (
+    fn: BenchFunction | "copy",
+    direction: Direction,
+    timing: Timing,
+    accuracy: Accuracy = { status: "ok" },
+    impl = OURS,
+  ) => {
     const bytes = size * BYTES_PER_ELEMENT[direction];
     const gbps = bytes / (timing.medianMs * 1e6);
     if (direction === "copy") copyGbps = gbps;
     const result: ThroughputResult = {
+      impl,
       log2,
       size,
       function: fn,
@@ -79,11 +111,13 @@ export async function measureSize(
       gbps,
       gbpsBest: bytes / (timing.minMs * 1e6),
       copyRatio: gbps / copyGbps,
+      ...accuracy,
     };
     results.push(result);
     emit(result);
   };
 
+  for (const peer of options.peers ?? []) peer.begin(xHost);
   try {
     const x = keep(gpuarray.toGpu(new NDArray(xHost, [size], "float32")));
     const g = keep(gpuarray.toGpu(new NDArray(gHost, [size], "float32")));
@@ -113,6 +147,7 @@ export async function measureSize(
       // is disposed right after the next call is queued, so the pool hands the same two buffers
       // back and forth instead of growing.
       let y: GPUArray | null = null;
+      let ulp = 0;
       const forward = await timeCalls(
         {
           call: () => {
@@ -121,12 +156,18 @@ export async function measureSize(
             y = out;
           },
           sync,
-          verify: async () =>
-            void checkForward(fn, args, xHost, float32(await y!.get()), `${fn} forward, ${where}`),
+          verify: async () => {
+            const got = float32(await y!.get());
+            ulp = checkForward(fn, args, xHost, got, `${fn} forward, ${where}`);
+          },
         },
         options,
       );
-      record(fn, "forward", forward);
+      record(fn, "forward", forward, { worstUlp: ulp, status: "ok" });
+      for (const peer of options.peers ?? []) {
+        const row = await timePeer(peer, fn, args, xHost, options, where);
+        if (row !== null) record(fn, "forward", row.timing, row.accuracy, peer.id);
+      }
 
       // Backward reads act.data, the last forward output, which stays alive from here on.
       const yHost = float32(await act.data!.get());
@@ -139,27 +180,76 @@ export async function measureSize(
             dx = out;
           },
           sync,
-          verify: async () =>
-            void checkBackward(
-              fn,
-              args,
-              gHost,
-              { x: xHost, y: yHost },
-              float32(await dx!.get()),
-              `${fn} backward, ${where}`,
-            ),
+          verify: async () => {
+            const got = float32(await dx!.get());
+            const at = { x: xHost, y: yHost };
+            ulp = checkBackward(fn, args, gHost, at, got, `${fn} backward, ${where}`);
+          },
         },
         options,
       );
-      record(fn, "backward", backward);
+      record(fn, "backward", backward, { worstUlp: ulp, status: "ok" });
       (dx as GPUArray | null)?.dispose();
       act.data?.dispose();
       act.reset();
     }
   } finally {
     for (const array of owned) array.dispose();
+    for (const peer of options.peers ?? []) peer.end();
   }
   return results;
+}
+
+/**
+ * A peer's forward of fn, timed as ours and checked against the same float64 reference; null
+ * where the peer does not have fn. A result outside the contract is timed all the same and
+ * reported with its worst ULP and where it first strays.
+ */
+async function timePeer(
+  peer: GpuPeer,
+  fn: BenchFunction,
+  args: readonly number[],
+  xHost: Float32Array,
+  options: SuiteOptions,
+  where: string,
+): Promise<{ timing: Timing; accuracy: Accuracy } | null> {
+  let run: GpuPeerCase;
+  try {
+    run = peer.prepare(fn, args);
+  } catch (error) {
+    if (error instanceof Unsupported) return null;
+    throw error;
+  }
+  let accuracy: Accuracy = { status: "ok" };
+  const what = `${peer.id} ${fn} forward, ${where}`;
+  try {
+    const timing = await timeCalls(
+      {
+        call: run.call,
+        sync: run.sync,
+        verify: async () => {
+          const got = await run.read();
+          try {
+            accuracy = { status: "ok", worstUlp: checkForward(fn, args, xHost, got, what) };
+          } catch (error) {
+            if (!(error instanceof WrongResultError)) throw error;
+            const { worstUlp } = error;
+            // Reported beside its time, unlike a wrong result of ours.
+            const message = error.message.replace(/ Timings of wrong results .*$/, "");
+            accuracy = {
+              status: "outside contract",
+              message,
+              ...(worstUlp === undefined ? {} : { worstUlp }),
+            };
+          }
+        },
+      },
+      options,
+    );
+    return { timing, accuracy };
+  } finally {
+    run.dispose();
+  }
 }
 
 /**
@@ -242,4 +332,82 @@ export async function measureLatency(
     for (const array of [x, target, sentinel]) array.dispose();
   }
   return results;
+}
+
+export interface DispatchResult {
+  readonly function: BenchFunction;
+  readonly size: number;
+  /** Calls per repetition. */
+  readonly calls: number;
+  /** JavaScript time per call: the loop of `calls` forwards, until the last one returns. */
+  readonly cpuMedianUs: number;
+  readonly cpuMinUs: number;
+  /** The same loop and then the wait until the device has done the work, per call. */
+  readonly doneMedianUs: number;
+  readonly doneMinUs: number;
+}
+
+/** Resolves once the device has finished all work queued so far (at once on cpu). */
+function deviceDone(backend: object): Promise<void> {
+  const gpu = backend as {
+    finish?: () => Promise<void>;
+    device?: { queue: { onSubmittedWorkDone(): Promise<void> } };
+  };
+  // finish() submits the backend's open batch first; without one, each call submitted its own.
+  if (gpu.finish !== undefined) return gpu.finish();
+  return gpu.device?.queue.onSubmittedWorkDone() ?? Promise.resolve();
+}
+
+/**
+ * What one call costs the calling thread: a user's loop of `calls` relu forwards on a small
+ * tensor, each output dropped for the next (disposed, as the pool allows), timed until the loop
+ * returns and until the device reports the work done (queue.onSubmittedWorkDone).
+ */
+export async function measureDispatch(
+  size: number,
+  calls: number,
+  reps: number,
+): Promise<DispatchResult> {
+  const fn: BenchFunction = "relu";
+  const args = DEFAULT_ARGS[fn];
+  const xHost = uniformData(size, -6, 6, 271828);
+  const x = gpuarray.toGpu(new NDArray(xHost, [size], "float32"));
+  const act = new Activation(fn, { args });
+  let y: GPUArray | null = null;
+  const loop = () => {
+    for (let i = 0; i < calls; i++) {
+      const out = act.forward(x);
+      y?.dispose();
+      y = out;
+    }
+  };
+  const cpu: number[] = [];
+  const done: number[] = [];
+  try {
+    // Warm-up: pipelines, pool buffers and bind groups are made here, not in the timed loops.
+    loop();
+    await deviceDone(x.backend);
+    for (let r = 0; r < reps; r++) {
+      const start = performance.now();
+      loop();
+      const returned = performance.now();
+      await deviceDone(x.backend);
+      const finished = performance.now();
+      cpu.push(((returned - start) * 1000) / calls);
+      done.push(((finished - start) * 1000) / calls);
+    }
+    checkForward(fn, args, xHost, float32(await y!.get()), `${fn} dispatch, ${size} elements`);
+  } finally {
+    (y as GPUArray | null)?.dispose();
+    x.dispose();
+  }
+  return {
+    function: fn,
+    size,
+    calls,
+    cpuMedianUs: median(cpu),
+    cpuMinUs: Math.min(...cpu),
+    doneMedianUs: median(done),
+    doneMinUs: Math.min(...done),
+  };
 }

@@ -2,7 +2,12 @@
 
 import { writeFileSync } from "node:fs";
 import type { HostReport } from "./host.js";
-import type { LatencyResult, ThroughputResult } from "./puzzlelib.js";
+import {
+  OURS,
+  type DispatchResult,
+  type LatencyResult,
+  type ThroughputResult,
+} from "./puzzlelib.js";
 
 export interface RunInfo {
   readonly date: string;
@@ -48,7 +53,8 @@ export function num(value: number | undefined): string {
 }
 
 const THROUGHPUT: readonly Column[] = [
-  { title: "size", width: 10, align: "left" },
+  { title: "impl", width: 12, align: "left" },
+  { title: "size", width: 6, align: "left" },
   { title: "function", width: 11, align: "left" },
   { title: "direction", width: 9, align: "left" },
   { title: "K", width: 6, align: "right" },
@@ -57,6 +63,7 @@ const THROUGHPUT: readonly Column[] = [
   { title: "GB/s med", width: 9, align: "right" },
   { title: "GB/s best", width: 9, align: "right" },
   { title: "x copy", width: 8, align: "right" },
+  { title: "ULP", width: 6, align: "right" },
 ];
 
 const LATENCY: readonly Column[] = [
@@ -91,7 +98,9 @@ export function printThroughputHeader(print: (text: string) => void): void {
 }
 
 export function throughputRow(r: ThroughputResult): string {
+  const ulp = r.worstUlp === undefined ? "" : String(r.worstUlp);
   return line(THROUGHPUT, [
+    r.impl,
     `2^${r.log2}`,
     r.function,
     r.direction === "copy" ? "-" : r.direction,
@@ -101,7 +110,73 @@ export function throughputRow(r: ThroughputResult): string {
     num(r.gbps),
     num(r.gbpsBest),
     num(r.copyRatio),
+    r.status === "ok" ? ulp : `${ulp}!`,
   ]);
+}
+
+const SIDE_BY_SIDE: readonly Column[] = [
+  { title: "size", width: 6, align: "left" },
+  { title: "function", width: 11, align: "left" },
+  { title: "peer", width: 12, align: "left" },
+  { title: "ours GB/s", width: 9, align: "right" },
+  { title: "peer GB/s", width: 9, align: "right" },
+  { title: "peer/ours time", width: 14, align: "right" },
+  { title: "ULP ours", width: 8, align: "right" },
+  { title: "ULP peer", width: 8, align: "right" },
+];
+
+/** Forward rows of each peer beside ours at the same size: the time ratio and both ULPs. */
+export function printSideBySide(
+  results: readonly ThroughputResult[],
+  print: (text: string) => void,
+): void {
+  const peers = results.filter((r) => r.impl !== OURS);
+  if (peers.length === 0) return;
+  print("");
+  print("side by side, forward (peer/ours time > 1: ours is faster; ! after a ULP: outside 1e-5)");
+  print(
+    line(
+      SIDE_BY_SIDE,
+      SIDE_BY_SIDE.map((c) => c.title),
+    ),
+  );
+  print(rule(SIDE_BY_SIDE));
+  for (const p of peers) {
+    const ours = results.find(
+      (r) =>
+        r.impl === OURS &&
+        r.log2 === p.log2 &&
+        r.function === p.function &&
+        r.direction === p.direction,
+    );
+    if (ours === undefined) continue;
+    const mark = (r: ThroughputResult) => `${r.worstUlp ?? ""}${r.status === "ok" ? "" : "!"}`;
+    print(
+      line(SIDE_BY_SIDE, [
+        `2^${p.log2}`,
+        p.function,
+        p.impl,
+        num(ours.gbps),
+        num(p.gbps),
+        num(p.timing.medianMs / ours.timing.medianMs),
+        mark(ours),
+        mark(p),
+      ]),
+    );
+  }
+  for (const p of peers.filter((r) => r.message !== undefined)) {
+    print(`note: ${p.impl} ${p.function} 2^${p.log2}: ${p.message}`);
+  }
+}
+
+/** The calling thread's cost per call on a small tensor (measureDispatch). */
+export function printDispatch(r: DispatchResult, print: (text: string) => void): void {
+  print("");
+  print(
+    `dispatch: ${r.calls} x ${r.function} forward on ${r.size} elements, each output disposed ` +
+      `after the next call: ${num(r.cpuMedianUs)} us/call of JavaScript (min ${num(r.cpuMinUs)}), ` +
+      `${num(r.doneMedianUs)} us/call until onSubmittedWorkDone (min ${num(r.doneMinUs)})`,
+  );
 }
 
 export function printLatency(
@@ -135,6 +210,13 @@ export interface Report {
   readonly info: RunInfo;
   readonly throughput: readonly ThroughputResult[];
   readonly latency: readonly LatencyResult[];
+  readonly dispatch: DispatchResult | null;
+  /** The peers timed beside ours (id: description), their versions, and why any is missing. */
+  readonly peers: {
+    readonly measured: Record<string, string>;
+    readonly versions: Record<string, string>;
+    readonly problems: readonly string[];
+  };
   /** Why the size sweep or the latency run stopped early, if it did. */
   readonly stopped: readonly string[];
   /** The host-path section (bench/host.ts); null with --no-host. */

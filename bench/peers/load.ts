@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Impl } from "../impl.js";
 import { OrtImpl, ORT_NOTES, type Ort } from "./ort.js";
 import { TfjsImpl, TFJS_NOTES, type Tf } from "./tfjs.js";
+import { provideNavigatorGpu, TfjsWebgpu, TFJS_WEBGPU_NOTES, type GpuPeer } from "./tfjs-webgpu.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const INSTALL_COMMAND = `cd ${relative(process.cwd(), HERE) || "."} && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts`;
@@ -62,14 +63,70 @@ function processListeners(): { restore(): void } {
   };
 }
 
+/** The problem reported when bench/peers is not installed; null when it is. */
+function notInstalled(): string | null {
+  if (existsSync(join(HERE, "node_modules"))) return null;
+  return (
+    `the peer libraries are not installed (no ${relative(process.cwd(), join(HERE, "node_modules"))}); ` +
+    `install them with: ${INSTALL_COMMAND}`
+  );
+}
+
+/** A tfjs package from bench/peers, in production mode. */
+async function importTfjs(name: string): Promise<Tf> {
+  const mod = (await importPeer(name)) as Tf & { default?: Tf };
+  // A CommonJS package imported from ESM: its exports may sit on `default`.
+  const tf = typeof mod.sigmoid === "function" ? mod : mod.default!;
+  tf.enableProdMode();
+  return tf;
+}
+
+export interface GpuPeerSet {
+  readonly peers: GpuPeer[];
+  readonly problems: string[];
+  readonly notes: string[];
+  readonly versions: Record<string, string>;
+}
+
+/**
+ * The WebGPU peers (tfjs-webgpu), on the adapter of `gpu`: the GPU object puzzlelib-ts's webgpu
+ * backend requested its adapter from.
+ */
+export async function loadGpuPeers(gpu: unknown): Promise<GpuPeerSet> {
+  const set: GpuPeerSet = { peers: [], problems: [], notes: [], versions: {} };
+  const missing = notInstalled();
+  if (missing !== null) {
+    set.problems.push(missing);
+    return set;
+  }
+  // tfjs-core and the backend alone: the rest of @tensorflow/tfjs is not needed here, which
+  // keeps what scripts/device-bench.sh carries small.
+  const names = ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-webgpu"];
+  for (const name of names) {
+    const version = installedVersion(name);
+    if (version !== null) set.versions[name] = version;
+  }
+  try {
+    provideNavigatorGpu(gpu);
+    const tf = await importTfjs(names[0]!);
+    await importPeer(names[1]!);
+    const version = set.versions[names[1]!] ?? "(version unknown)";
+    set.peers.push(await TfjsWebgpu.start(tf, version));
+    set.notes.push(...TFJS_WEBGPU_NOTES);
+  } catch (error) {
+    set.problems.push(
+      `tfjs-webgpu not measured: ${reason(error)}; install the peers with: ${INSTALL_COMMAND}`,
+    );
+  }
+  return set;
+}
+
 /** Loads the peers named in `wanted` (tfjs-cpu, tfjs-wasm, ort-1t, ort-2t). */
 export async function loadPeers(wanted: (id: string) => boolean): Promise<PeerSet> {
   const set: PeerSet = { impls: [], problems: [], notes: [], versions: {} };
-  if (!existsSync(join(HERE, "node_modules"))) {
-    set.problems.push(
-      `the peer libraries are not installed (no ${relative(process.cwd(), join(HERE, "node_modules"))}); ` +
-        `install them with: ${INSTALL_COMMAND}`,
-    );
+  const missing = notInstalled();
+  if (missing !== null) {
+    set.problems.push(missing);
     return set;
   }
   for (const name of ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "onnxruntime-node"]) {
@@ -79,10 +136,7 @@ export async function loadPeers(wanted: (id: string) => boolean): Promise<PeerSe
 
   if (wanted("tfjs-cpu") || wanted("tfjs-wasm")) {
     try {
-      const mod = (await importPeer("@tensorflow/tfjs")) as Tf & { default?: Tf };
-      // A CommonJS package imported from ESM: its exports may sit on `default`.
-      const tf = typeof mod.sigmoid === "function" ? mod : mod.default!;
-      tf.enableProdMode();
+      const tf = await importTfjs("@tensorflow/tfjs");
       set.notes.push(...TFJS_NOTES);
       for (const backend of ["cpu", "wasm"] as const) {
         if (!wanted(`tfjs-${backend}`)) continue;

@@ -18,6 +18,8 @@ import {
 
 export interface TfTensor {
   dataSync(): ArrayLike<number>;
+  /** Resolves once the tensor's backend has finished it (the GPU backends read it back). */
+  data(): Promise<ArrayLike<number>>;
   dispose(): void;
 }
 
@@ -52,7 +54,7 @@ export interface Tf {
   memory(): { numTensors: number };
 }
 
-interface Op {
+export interface Op {
   /** The kernel whose registered gradient backward runs; none for a composite op. */
   kernel?: string;
   call: (tf: Tf, x: TfTensor, a: readonly number[]) => TfTensor;
@@ -73,7 +75,7 @@ const clipByValue: Op = {
 };
 
 /** The kernel each function runs, its tfjs call and the attributes its gradient reads. */
-const OPS: Partial<Record<BenchFunction, Op>> = {
+const TFJS_OPS: Partial<Record<BenchFunction, Op>> = {
   sigmoid: { kernel: "Sigmoid", call: (tf, x) => tf.sigmoid(x) },
   tanh: {
     kernel: "Tanh",
@@ -115,6 +117,16 @@ const OPS: Partial<Record<BenchFunction, Op>> = {
   // -softplus(-x) with a custom gradient: no kernel gradient to run without the forward.
   logSigmoid: { call: (tf, x) => tf.logSigmoid(x) },
 };
+
+/** The op that computes fn at args; throws Unsupported where tfjs-core has none. */
+export function tfjsOp(fn: BenchFunction, args: readonly number[]): Op {
+  const op = TFJS_OPS[fn];
+  if (op === undefined) throw new Unsupported(`tfjs-core has no ${fn}`);
+  if (fn === "elu" && Math.fround(args[0]!) !== 1) {
+    throw new Unsupported("tf.elu has alpha 1 only");
+  }
+  return op;
+}
 
 /** Notes that hold for every size, printed once under the table. */
 export const TFJS_NOTES = [
@@ -167,11 +179,7 @@ export class TfjsImpl implements Impl {
 
   async prepare(fn: BenchFunction, direction: Direction, data: CaseData): Promise<Case> {
     const tf = this.tf;
-    const op = OPS[fn];
-    if (op === undefined) throw new Unsupported(`tfjs-core has no ${fn}`);
-    if (fn === "elu" && Math.fround(data.args[0]!) !== 1) {
-      throw new Unsupported("tf.elu has alpha 1 only");
-    }
+    const op = tfjsOp(fn, data.args);
     // The backend is global in tfjs; another implementation may have switched it.
     if (tf.getBackend() !== this.backend) await this.start();
     const x = this.x!;
