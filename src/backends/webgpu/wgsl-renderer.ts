@@ -281,9 +281,12 @@ export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
     );
     if (variant.inplace) bindings.push(`var<workgroup> group_spilled: atomic<u32>;`);
   }
-  // Threads past the end (the last workgroup's) read the last unit, so every thread can reach
-  // the workgroup barrier of an in-place shader with redo; they store nothing.
-  const loads = sources.map((source, i) => `  let w${i} = ${source}[last];`).join("\n");
+  // With a barrier (in place with redo), threads past the end (the last workgroup's) read the
+  // last unit, so that every thread reaches it, and store nothing. Without one they return at
+  // once, and every thread loads its own unit, which SwiftShader turns into vector loads.
+  const barrier = redo && variant.inplace;
+  const at = barrier ? "last" : "unit";
+  const loads = sources.map((source, i) => `  let w${i} = ${source}[${at}];`).join("\n");
   const store = float32 ? storeFloat32(expanded, variant, redo) : storeFloat16(expanded, variant);
   const code = `${WGSL_PRELUDE}
 struct Launch {
@@ -310,8 +313,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   // Two-dimensional dispatch: one dimension holds at most 65,535 workgroups.
   let index = group.y * groups.x + group.x;
   let unit = index * ${WORKGROUP_SIZE}u + local;
-  let live = unit < L.units;
-  let last = min(unit, L.units - 1u);
+${barrier ? "  let live = unit < L.units;\n  let last = min(unit, L.units - 1u);" : "  if (unit >= L.units) { return; }\n  let live = true;"}
 ${loads}
 ${store}
 }
