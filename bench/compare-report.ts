@@ -2,7 +2,7 @@
 // function and direction), a summary matrix at the end, and the JSON file.
 
 import { writeFileSync } from "node:fs";
-import { line, num, rule, type Column } from "./report.js";
+import { line, num, printTitles, rule, type Column } from "./report.js";
 import { BYTES, COPY_BYTES, type CompareResult, type SizeReport } from "./compare.js";
 import type { HostReport } from "./host.js";
 import type { Impl } from "./impl.js";
@@ -120,13 +120,7 @@ export function printSize(report: SizeReport, print: Print): void {
     `2^${report.log2} = ${report.size} elements; copy anchor ${num(copy.nsPerElementMedian)} ns/element, ` +
       `${num(copy.gbps)} GB/s (best ${num(copy.gbpsBest)})`,
   );
-  print(
-    line(
-      ROWS,
-      ROWS.map((c) => c.title),
-    ),
-  );
-  print(rule(ROWS));
+  printTitles(ROWS, print);
   let previous = "";
   for (const r of report.results.slice().sort(byFunctionDirection(report.results))) {
     const group = `${r.function}/${r.direction}`;

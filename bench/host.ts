@@ -8,7 +8,7 @@
 // reported), and every row's whole result is checked against the source, outside the clock.
 
 import type { GPUArray, NDArray } from "../src/index.js";
-import { line, num, rule, type Column } from "./report.js";
+import { line, num, printTitles, type Column } from "./report.js";
 import { checkCopy, uniformData, WrongResultError } from "./reference.js";
 import { timeRuns, type Timing, type TimingOptions } from "./timing.js";
 
@@ -336,13 +336,7 @@ export function printHostHeader(backend: string, setup: string, print: Print): v
       "result is checked against the source (and to be a copy) after its first call and its " +
       "last repetition, outside the clock",
   );
-  print(
-    line(
-      HOST_COLUMNS,
-      HOST_COLUMNS.map((c) => c.title),
-    ),
-  );
-  print(rule(HOST_COLUMNS));
+  printTitles(HOST_COLUMNS, print);
 }
 
 function hostNotes(r: HostResult): string {

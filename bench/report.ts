@@ -78,6 +78,22 @@ export function rule(columns: readonly Column[]): string {
   return "-".repeat(columns.reduce((sum, c) => sum + c.width + 2, -2));
 }
 
+/** A table's column titles and the rule under them. */
+export function printTitles(columns: readonly Column[], print: (text: string) => void): void {
+  print(
+    line(
+      columns,
+      columns.map((c) => c.title),
+    ),
+  );
+  print(rule(columns));
+}
+
+/** A row's worst ULP, "!" after it where the result is outside the contract. */
+function ulpCell(r: ThroughputResult): string {
+  return `${r.worstUlp ?? ""}${r.status === "ok" ? "" : "!"}`;
+}
+
 export function printHeader(info: RunInfo, print: (text: string) => void): void {
   print(`puzzlelib-ts benchmark, ${info.date}`);
   print(`backend: ${info.backend}    adapter: ${info.adapter}    (${info.origin})`);
@@ -88,17 +104,10 @@ export function printHeader(info: RunInfo, print: (text: string) => void): void 
 export function printThroughputHeader(print: (text: string) => void): void {
   print("");
   print("throughput (float32; bytes counted: forward and copy 8 B/element, backward 12 B/element)");
-  print(
-    line(
-      THROUGHPUT,
-      THROUGHPUT.map((c) => c.title),
-    ),
-  );
-  print(rule(THROUGHPUT));
+  printTitles(THROUGHPUT, print);
 }
 
 export function throughputRow(r: ThroughputResult): string {
-  const ulp = r.worstUlp === undefined ? "" : String(r.worstUlp);
   return line(THROUGHPUT, [
     r.impl,
     `2^${r.log2}`,
@@ -110,7 +119,7 @@ export function throughputRow(r: ThroughputResult): string {
     num(r.gbps),
     num(r.gbpsBest),
     num(r.copyRatio),
-    r.status === "ok" ? ulp : `${ulp}!`,
+    ulpCell(r),
   ]);
 }
 
@@ -134,13 +143,7 @@ export function printSideBySide(
   if (peers.length === 0) return;
   print("");
   print("side by side, forward (peer/ours time > 1: ours is faster; ! after a ULP: outside 1e-5)");
-  print(
-    line(
-      SIDE_BY_SIDE,
-      SIDE_BY_SIDE.map((c) => c.title),
-    ),
-  );
-  print(rule(SIDE_BY_SIDE));
+  printTitles(SIDE_BY_SIDE, print);
   for (const p of peers) {
     const ours = results.find(
       (r) =>
@@ -150,7 +153,6 @@ export function printSideBySide(
         r.direction === p.direction,
     );
     if (ours === undefined) continue;
-    const mark = (r: ThroughputResult) => `${r.worstUlp ?? ""}${r.status === "ok" ? "" : "!"}`;
     print(
       line(SIDE_BY_SIDE, [
         `2^${p.log2}`,
@@ -159,8 +161,8 @@ export function printSideBySide(
         num(ours.gbps),
         num(p.gbps),
         num(p.timing.medianMs / ours.timing.medianMs),
-        mark(ours),
-        mark(p),
+        ulpCell(ours),
+        ulpCell(p),
       ]),
     );
   }
@@ -186,13 +188,7 @@ export function printLatency(
   const size = results[0]?.size ?? 0;
   print("");
   print(`latency, ${size}-element float32 tensor (forward; copy is the device copy, the floor)`);
-  print(
-    line(
-      LATENCY,
-      LATENCY.map((c) => c.title),
-    ),
-  );
-  print(rule(LATENCY));
+  printTitles(LATENCY, print);
   for (const r of results) {
     print(
       line(LATENCY, [
