@@ -101,6 +101,11 @@ if (BACKENDS_UNDER_TEST.includes("webgpu")) {
             const ulp = ulpDistance32(dx[i]!, want);
             assert.ok(ulp <= 4, `sigmoid backward, element ${i}: ${dx[i]} vs ${want}`);
           }
+          // In place, backward writes over g: the launch that still waits at a barrier.
+          const own = new Activation("sigmoid", { inplace: true });
+          own.forward(gpuarray.toGpu(np.array(values)));
+          const dxOwn = await own.backward(gpuarray.toGpu(np.array(gHost)))!.get();
+          assert.deepEqual(dxOwn.data, dx, "sigmoid backward in place");
         } finally {
           backend.redoCapacity = DEFAULT_REDO_CAPACITY;
         }

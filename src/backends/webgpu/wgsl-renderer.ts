@@ -402,6 +402,10 @@ ${loads("unit")}
 fn sweep(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
          @builtin(local_invocation_index) local: u32) {
   let index = group.y * groups.x + group.x;
+  // The grid's extra groups (two-dimensional dispatch) have no bit: the bitmap may end before
+  // their word, and a read past it would be clamped to a real group's word, which they must not
+  // clear. The condition is the same for the whole workgroup, so the barrier stays uniform.
+  if (index * ${WORKGROUP_SIZE}u >= L.units) { return; }
   let bit = 1u << (index % 32u);
   let mine = (atomicLoad(&spilled[index / 32u]) & bit) != 0u;
   // Every thread has read the bit before the first clears it for the next launch.
