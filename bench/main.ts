@@ -83,12 +83,13 @@ const USAGE = `usage: npm run bench -- [options]
   --suite compare|self   compare (cpu only, the default there): puzzlelib-ts cpu at 1 and all
                          threads, in place or not, side by side with the naive loop, tfjs
                          (cpu, wasm) and onnxruntime-node (1, 2 threads) of bench/peers, against
-                         a Float32Array copy; self (the default for webgpu): puzzlelib-ts alone
-                         against the backend's own copy, and small-tensor latency
+                         a Float32Array copy; self (the default for webgpu): puzzlelib-ts
+                         against the backend's own copy (on webgpu with tfjs-webgpu's forward
+                         beside it), small-tensor latency and the per-call dispatch cost
   --sizes A-B|A,B,...    log2 sizes: a range, or a list; B may be "max" (2^${MAX_LOG2}, or until
                          the device refuses the allocation). default: compare 20,24, the
                          sizes of the targets (10,16,20,24 is the full sweep; --quick
-                         10,16,20), self: webgpu 20-26 (20-20 on a software adapter), cpu 16-20
+                         10,16,20), self: webgpu 20-${MAX_LOG2} (20 on a software adapter), cpu 16-20
   --reps N               repetitions, median and min reported (default 5, --quick 3)
   --functions a,b        a subset of the ${BENCH_FUNCTIONS.length} functions (default all); "core" for
                          PuzzleLib's seven (${CORE_FUNCTIONS.join(", ")}):
@@ -317,6 +318,8 @@ async function runSelf(config: Config): Promise<number> {
     : { peers: [], problems: [], notes: [], versions: {} };
   notes.push(...peerSet.notes);
   for (const problem of peerSet.problems) console.error(`bench: ${problem}`);
+  // tfjs requests its own adapter from the same GPU object: say which one it got.
+  for (const peer of peerSet.peers) notes.push(`${peer.id}: ${peer.description}`);
   const options: SuiteOptions = {
     reps: config.reps ?? (config.quick ? 3 : 5),
     targetMs: config.quick ? 20 : 50,
@@ -345,25 +348,30 @@ async function runSelf(config: Config): Promise<number> {
   const throughput: ThroughputResult[] = [];
   const stopped: string[] = [];
   const measured: number[] = [];
-  if (!config.hostOnly) printThroughputHeader(print);
-  for (const log2 of config.hostOnly ? [] : sizes) {
-    try {
-      throughput.push(...(await measureSize(log2, options, (r) => print(throughputRow(r)))));
-      measured.push(log2);
-    } catch (error) {
-      // The adapter's maxStorageBufferBindingSize (or memory) ends the sweep, not the run.
-      if (!(error instanceof BackendError)) throw error;
-      const why = `stopped at 2^${log2}: ${error.message}`;
-      stopped.push(why);
-      print(why);
-      break;
-    }
-  }
-
-  if (!config.hostOnly) printSideBySide(throughput, print);
-
   let latency: LatencyResult[] = [];
   let dispatch: DispatchResult | null = null;
+  let host: HostReport | null = null;
+  // Written after each section, so that a run stopped from outside (the device script's time
+  // limit) keeps what it has measured.
+  const save = (final: boolean) => {
+    if (config.json === null) return;
+    writeJson(config.json, {
+      info: { ...info, sizes: measured },
+      complete: final,
+      throughput,
+      latency,
+      dispatch,
+      peers: {
+        measured: Object.fromEntries(peerSet.peers.map((p) => [p.id, p.description])),
+        versions: peerSet.versions,
+        problems: peerSet.problems,
+      },
+      stopped,
+      host,
+    });
+  };
+
+  // The small-tensor figures first: they take seconds, and the sweep's big sizes take minutes.
   try {
     if (!config.hostOnly) {
       latency = await measureLatency(LATENCY_SIZE, config.quick ? 50 : 200, options);
@@ -376,30 +384,33 @@ async function runSelf(config: Config): Promise<number> {
     stopped.push(`latency: ${error.message}`);
     print(`latency not measured: ${error.message}`);
   }
+  save(false);
 
-  const host = await runHost(
+  if (!config.hostOnly) printThroughputHeader(print);
+  for (const log2 of config.hostOnly ? [] : sizes) {
+    try {
+      throughput.push(...(await measureSize(log2, options, (r) => print(throughputRow(r)))));
+      measured.push(log2);
+      save(false);
+    } catch (error) {
+      // The adapter's maxStorageBufferBindingSize (or memory) ends the sweep, not the run.
+      if (!(error instanceof BackendError)) throw error;
+      const why = `stopped at 2^${log2}: ${error.message}`;
+      stopped.push(why);
+      print(why);
+      break;
+    }
+  }
+  if (!config.hostOnly) printSideBySide(throughput, print);
+
+  host = await runHost(
     config,
     sources,
     config.backend,
     `setBackend("${config.backend}"), ${adapter}`,
   );
-
-  if (config.json !== null) {
-    writeJson(config.json, {
-      info: { ...info, sizes: measured },
-      throughput,
-      latency,
-      dispatch,
-      peers: {
-        measured: Object.fromEntries(peerSet.peers.map((p) => [p.id, p.description])),
-        versions: peerSet.versions,
-        problems: peerSet.problems,
-      },
-      stopped,
-      host,
-    });
-    print(`\nwrote ${config.json}`);
-  }
+  save(true);
+  if (config.json !== null) print(`\nwrote ${config.json}`);
   const suiteOk = config.hostOnly || (measured.length > 0 && latency.length > 0);
   return suiteOk && hostFailures(host).length === 0 ? 0 : 1;
 }

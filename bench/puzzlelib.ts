@@ -117,7 +117,17 @@ export async function measureSize(
     emit(result);
   };
 
-  for (const peer of options.peers ?? []) peer.begin(xHost);
+  // A peer that cannot take this size's input sits it out.
+  const peers = (options.peers ?? []).filter((peer) => {
+    try {
+      peer.begin(xHost);
+      return true;
+    } catch (error) {
+      peerFailed(`${peer.id} at 2^${log2}`, error);
+      peer.end();
+      return false;
+    }
+  });
   try {
     const x = keep(gpuarray.toGpu(new NDArray(xHost, [size], "float32")));
     const g = keep(gpuarray.toGpu(new NDArray(gHost, [size], "float32")));
@@ -164,7 +174,7 @@ export async function measureSize(
         options,
       );
       record(fn, "forward", forward, { worstUlp: ulp, status: "ok" });
-      for (const peer of options.peers ?? []) {
+      for (const peer of peers) {
         const row = await timePeer(peer, fn, args, xHost, options, where);
         if (row !== null) record(fn, "forward", row.timing, row.accuracy, peer.id);
       }
@@ -195,7 +205,7 @@ export async function measureSize(
     }
   } finally {
     for (const array of owned) array.dispose();
-    for (const peer of options.peers ?? []) peer.end();
+    for (const peer of peers) peer.end();
   }
   return results;
 }
@@ -214,14 +224,14 @@ async function timePeer(
   where: string,
 ): Promise<{ timing: Timing; accuracy: Accuracy } | null> {
   let run: GpuPeerCase;
+  const what = `${peer.id} ${fn} forward, ${where}`;
   try {
     run = peer.prepare(fn, args);
   } catch (error) {
-    if (error instanceof Unsupported) return null;
-    throw error;
+    if (!(error instanceof Unsupported)) peerFailed(what, error);
+    return null;
   }
   let accuracy: Accuracy = { status: "ok" };
-  const what = `${peer.id} ${fn} forward, ${where}`;
   try {
     const timing = await timeCalls(
       {
@@ -247,9 +257,18 @@ async function timePeer(
       options,
     );
     return { timing, accuracy };
+  } catch (error) {
+    peerFailed(what, error);
+    return null;
   } finally {
     run.dispose();
   }
+}
+
+/** A peer's failure costs its row, not the run: it is reported on stderr. */
+function peerFailed(what: string, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`bench: ${what} not measured: ${message.split("\n")[0]}`);
 }
 
 /**
@@ -360,8 +379,9 @@ function deviceDone(backend: object): Promise<void> {
 
 /**
  * What one call costs the calling thread: a user's loop of `calls` relu forwards on a small
- * tensor, each output dropped for the next (disposed, as the pool allows), timed until the loop
- * returns and until the device reports the work done (queue.onSubmittedWorkDone).
+ * tensor, each call writing the module's reused output (the previous handle disposed, as a
+ * user's loop would), timed until the loop returns and until the device reports the work done
+ * (queue.onSubmittedWorkDone).
  */
 export async function measureDispatch(
   size: number,

@@ -175,8 +175,8 @@ export function printSideBySide(
 export function printDispatch(r: DispatchResult, print: (text: string) => void): void {
   print("");
   print(
-    `dispatch: ${r.calls} x ${r.function} forward on ${r.size} elements, each output disposed ` +
-      `after the next call: ${num(r.cpuMedianUs)} us/call of JavaScript (min ${num(r.cpuMinUs)}), ` +
+    `dispatch: ${r.calls} x ${r.function} forward on ${r.size} elements into the module's ` +
+      `reused output: ${num(r.cpuMedianUs)} us/call of JavaScript (min ${num(r.cpuMinUs)}), ` +
       `${num(r.doneMedianUs)} us/call until onSubmittedWorkDone (min ${num(r.doneMinUs)})`,
   );
 }
@@ -204,6 +204,8 @@ export function printLatency(
 
 export interface Report {
   readonly info: RunInfo;
+  /** false while the run is still going (the file is rewritten after each section). */
+  readonly complete: boolean;
   readonly throughput: readonly ThroughputResult[];
   readonly latency: readonly LatencyResult[];
   readonly dispatch: DispatchResult | null;

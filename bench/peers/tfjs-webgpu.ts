@@ -39,7 +39,7 @@ interface TfWebgpu extends Tf {
 
 export const TFJS_WEBGPU_NOTES = [
   "tfjs-webgpu: @tensorflow/tfjs-backend-webgpu, production mode; in Node it is handed the GPU " +
-    "object puzzlelib-ts's backend came from (same Dawn, same adapter); a repetition = K calls " +
+    "object puzzlelib-ts's backend came from (same Dawn; the adapter it got is below); a repetition = K calls " +
     "then a 1-element tf.slice read back, as ours ends with a 1-element readback",
 ];
 
