@@ -44,17 +44,8 @@ import {
   Tally,
   type Config,
 } from "./reference/oracles.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./browser/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--enable-unsafe-webgpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-];
 const ENTRY = fileURLToPath(new URL("./browser/entry.ts", import.meta.url));
 const STEP_TIMEOUT_MS = 20_000;
 
