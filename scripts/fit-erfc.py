@@ -110,23 +110,24 @@ def fit_exp32():
     print(f"EXP_POLY = {ts_array(coeffs)}")
 
 
-def fit_rational32():
-    # 1/erfcx(a) = SQRT_PI a + G(a), G = P(a) / Q(a), P of degree 4, Q of degree 5,
-    # P(0) = Q(0) = 1. An error dG moves erfcx by dG erfcx relatively, so that is what is
-    # minimised. Linearised: (P - G Q) erfcx / Qprev, Qprev the previous iteration's Q (Loeb).
-    n, m, hi = 4, 5, 10.1
+def fit_rational32(scale=1.0, hi=10.1, names=("SQRT_PI", "G_N", "G_Q")):
+    # 1/erfcx(scale a) = C a + G(a), C = f32(sqrt(pi) scale), G = P(a) / Q(a), P of degree 4, Q
+    # of degree 5, P(0) = Q(0) = 1. An error dG moves erfcx by dG erfcx relatively, so that is
+    # what is minimised. Linearised: (P - G Q) erfcx / Qprev, Qprev the previous iteration's Q
+    # (Loeb). scale = 1 is erfc's own form; scale = 1/sqrt(2) is gelu's, in x itself.
+    n, m = 4, 5
     a = hi / 2 + hi / 2 * np.cos(np.pi * (np.arange(6000) + 0.5) / 6000)
-    e = erfcx(a)
-    sqrt_pi = f32(np.sqrt(np.pi))
-    g = 1 / e - sqrt_pi * a
-    names = [("p", i) for i in range(1, n + 1)] + [("q", i) for i in range(1, m + 1)]
+    e = erfcx(scale * a)
+    c_lead = f32(np.sqrt(np.pi) * scale)
+    g = 1 / e - c_lead * a
     columns = {("p", i): a**i for i in range(1, n + 1)}
     columns.update({("q", i): -g * a**i for i in range(1, m + 1)})
+    keys = list(columns)
 
     def solve(rounded):
-        fixed = 1 - g + sum(c * columns[name] for name, c in zip(names, rounded))
-        free = names[len(rounded) :]
-        basis = np.stack([columns[name] for name in free], axis=1)
+        fixed = 1 - g + sum(c * columns[key] for key, c in zip(keys, rounded))
+        free = keys[len(rounded) :]
+        basis = np.stack([columns[key] for key in free], axis=1)
         q = np.ones_like(a)
         c = None
         for _ in range(8):
@@ -140,21 +141,23 @@ def fit_rational32():
     q = [1.0] + coeffs[n:]
 
     # G = 1 - a N(a) / Q(a) with N = (Q - P) / a: all of N's coefficients are positive, and the
-    # denominator becomes 1 + a (SQRT_PI - N/Q), exact to first order for small a. q_i - p_i is
-    # rounded to float32 (two of the five are inexact), so the error is measured on that form.
+    # denominator becomes 1 + a (C - N/Q), exact to first order for small a. q_i - p_i is
+    # rounded to float32 (some are inexact), so the error is measured on that form.
     nc = [f32(q[i] - p[i]) for i in range(1, n + 1)] + [q[m]]
+    s = mp.mpf(scale)
 
     def erfcx_fit(x):
-        return 1 / (1 + x * (sqrt_pi - mp.polyval(nc[::-1], x) / mp.polyval(q[::-1], x)))
+        return 1 / (1 + x * (c_lead - mp.polyval(nc[::-1], x) / mp.polyval(q[::-1], x)))
 
-    worst = max(abs(erfcx_fit(mp.mpf(x)) / erfcx_mp(mp.mpf(x)) - 1) for x in np.linspace(0, hi, 3001))
-    print(f"// 1 / (1 + a (SQRT_PI - N/Q)): relative error of erfcx 2^{float(mp.log(worst, 2)):.1f}")
-    print(f"SQRT_PI = {sqrt_pi!r}")
-    print(f"G_N = {ts_array(nc)}")
-    print(f"G_Q = {ts_array(q)}")
+    worst = max(abs(erfcx_fit(mp.mpf(x)) / erfcx_mp(s * mp.mpf(x)) - 1) for x in np.linspace(0, hi, 3001))
+    print(f"// scale {scale}, [0, {hi}]: 1 / (1 + a (C - N/Q)): relative error of erfcx 2^{float(mp.log(worst, 2)):.1f}")
+    print(f"{names[0]} = {c_lead!r}")
+    print(f"{names[1]} = {ts_array(nc)}")
+    print(f"{names[2]} = {ts_array(q)}")
 
 
 if __name__ == "__main__":
     fit64()
     fit_exp32()
     fit_rational32()
+    fit_rational32(1 / np.sqrt(2), 15, ("SQRT_HALF_PI", "PHI_N", "PHI_Q"))

@@ -11,6 +11,9 @@ import {
   ge,
   gt,
   guard,
+  isnan,
+  ldexpNormal,
+  le,
   lt,
   mul,
   neg,
@@ -21,13 +24,14 @@ import { horner } from "../libm-common.js";
 import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
 import { clampTo, sigmoidParts } from "./forms.js";
 import {
-  GELU_ROOT_POLY,
-  GELU_X0_HI,
-  GELU_X0_LO,
+  GELU_FAST,
   gaussParts,
+  geluGradOf,
+  geluOf,
   INV_SQRT_2PI,
   millsS,
-  twicePhi,
+  PHI_LIMIT,
+  phiArgument,
 } from "./gaussian.js";
 import { geluTanh, mish } from "./self-gated.js";
 import { first, type ActivationSpec } from "./spec.js";
@@ -165,34 +169,37 @@ export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpe
     params: [],
     formula: "x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2))",
     derivative: "g * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)",
-    // erfc(-x/sqrt 2), not 1 + erf(x/sqrt 2), which cancels for x << 0; x * (0.5 erfc) so that
-    // 2x cannot overflow. Below -3, -phi(x) S(1/x^2) with phi = m 2^k rounded once: erfc's
-    // tail is subnormal from x = -13 on, and x times it would keep only its few bits.
+    // From Phi(-|x|) = e^(-x^2/2) M(|x|) / sqrt(2 pi), M a rational fit (gaussian.ts): erfc of a
+    // rounded -x/sqrt 2 would cost x^2/2 ULPs, and 1 + erf cancels for x << 0. The fast side,
+    // |x| <= GELU_FAST, scales by plain products; the exact side clamps |x| to PHI_LIMIT, where
+    // every result has reached its limit (-0 below, x above), scales with scale2 for the
+    // subnormal results and selects NaN.
     forward: (x) => {
-      const near = mul(x, mul(0.5, twicePhi(x)));
-      const { m, k } = gaussParts(x);
-      const tail = scale2(mul(m, mul(-INV_SQRT_2PI, millsS(div(1, mul(x, x))))), k);
-      // Groups of lanes all at or above -3 (most, even on uniform data in [-4, 4)) skip the tail.
-      return guard(ge(x, -3), near, select(lt(x, -3), tail, near));
+      const a = abs(x);
+      const exact = geluOf(x, phiArgument(x), clampTo(x, -PHI_LIMIT, PHI_LIMIT), scale2);
+      return guard(le(a, GELU_FAST), geluOf(x, a, x, ldexpNormal), select(isnan(x), x, exact));
     },
     backwardFrom: "x",
-    // Phi(x) + x phi(x) cancels around its root x0 = -0.7518 (its terms are 1.9 times the sum at
-    // -3 and at 0): on [-3, 0) it is e^(-x^2/2) t P(t), t = x - x0 (exact near x0); below -3,
-    // phi(x) (x - S/x). Both are scaled as m 2^k and rounded once after g. x phi(x) uses x
-    // clamped to [-20, 20], where phi is already 0, so Inf * 0 is avoided.
+    // geluGradOf in gaussian.ts, with the same two sides as forward. Below -PHI_LIMIT, where g
+    // gelu'(x) is still normal for large g (to x = -19.6), it is phi(x) (x - S/x) with phi = m
+    // 2^k from x^2 exactly and S the far tail's fit; past -300 the result is 0 all the same.
     backward: (x, g) => {
+      const a = abs(x);
+      const xc = clampTo(x, -PHI_LIMIT, PHI_LIMIT);
+      const near = geluGradOf(x, g, phiArgument(x), xc, scale2);
       const { m, k } = gaussParts(x);
-      const phi = scale2(mul(m, INV_SQRT_2PI), k);
-      const direct = add(mul(0.5, twicePhi(x)), mul(clampTo(x, -20, 20), phi));
-      // t P(t) as th P - GELU_X0_LO P, th = x - GELU_X0_HI exact near x0: a GPU compiler may
-      // fold (x - GELU_X0_HI) - GELU_X0_LO into x - (GELU_X0_HI + GELU_X0_LO) (see silu).
-      const th = sub(x, GELU_X0_HI);
-      const p = horner(th, GELU_ROOT_POLY);
-      const root = sub(mul(th, p), mul(GELU_X0_LO, p));
-      const xc = select(lt(x, -300), -300, x); // past -300 the result is 0 all the same
-      const tail = mul(INV_SQRT_2PI, sub(xc, div(millsS(div(1, mul(xc, xc))), xc)));
-      const scaled = gradTimes(g, mul(m, select(lt(x, -3), tail, root)), k);
-      return select(eq(x, -Infinity), 0, select(lt(x, 0), scaled, mul(g, direct)));
+      const xf = select(lt(x, -300), -300, x);
+      const far = gradTimes(
+        g,
+        mul(m, mul(INV_SQRT_2PI, sub(xf, div(millsS(div(1, mul(xf, xf))), xf)))),
+        k,
+      );
+      const exact = select(
+        isnan(x),
+        x,
+        select(eq(x, -Infinity), 0, select(lt(x, -PHI_LIMIT), far, near)),
+      );
+      return guard(le(a, GELU_FAST), geluGradOf(x, g, a, x, ldexpNormal), exact);
     },
   },
   geluTanh,

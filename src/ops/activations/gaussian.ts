@@ -1,28 +1,52 @@
-// The Gaussian pieces of gelu: erfc(-x/sqrt 2) with the argument carried exactly, e^(-x^2/2) as
-// m 2^k, and the fit that keeps gelu's derivative accurate around its root.
+// The Gaussian pieces of gelu: Phi(-a) = e^(-a^2/2) M(a) / sqrt(2 pi) with M a rational fit and
+// e^(-a^2/2) as m 2^k, the same for any x^2 exactly, and the fits that keep gelu's derivative
+// accurate around its root and in its far tail.
 
-import { abs, constant, erfc, exp, lt, mul, neg, select, sub, type F } from "../ir.js";
+import { abs, add, constant, div, le, lt, mul, select, sub, type F } from "../ir.js";
 import { horner } from "../libm-common.js";
-import { expParts, twoProduct } from "./exact.js";
+import { expNegSquare, millsDenominator } from "../libm-erfc.js";
+import { expParts, gradTimes, twoProduct } from "./exact.js";
 
-/** 1/sqrt 2 = INV_SQRT2_HI + INV_SQRT2_LO. */
-const INV_SQRT2_HI = 0.7071067690849304;
-const INV_SQRT2_LO = 1.2101617485882343e-8;
-const TWO_OVER_SQRT_PI = 1.128379225730896;
 export const INV_SQRT_2PI = 0.3989422917366028;
+/** sqrt(pi/2) = M(0), as float32: the leading coefficient of the fit below. */
+const SQRT_HALF_PI = 1.2533141374588013;
+/**
+ * 1 / erfcx(a / sqrt 2) = 1 + a (SQRT_HALF_PI - N(a)/Q(a)) on [0, 15]: erfc's form
+ * (libm-erfc.ts) fitted again in a = |x| itself (scripts/fit-erfc.py), so that neither the
+ * division by sqrt 2 nor its rounding is needed; relative error of erfcx 2^-27.9.
+ */
+const PHI_N = [
+  0.4554296135902405, 0.35811394453048706, 0.13361039757728577, 0.02677255868911743,
+  0.002500502159819007,
+];
+const PHI_Q = [
+  1, 1.086302638053894, 0.5665938854217529, 0.17107786238193512, 0.02990677021443844,
+  0.002500502159819007,
+];
+/** The fit's range: past it the caller clamps a (every use has reached its limit by 15). */
+export const PHI_LIMIT = 15;
 
 /**
- * erfc(-x/sqrt 2) = 2 Phi(x). erfc(u) for large u has relative slope -2u, so the rounding of
- * u = -x/sqrt 2 (half an ULP of u) would cost u^2 ULPs (100 at x = -14): u = uh + ul exactly,
- * and erfc(uh + ul) = erfc(uh) - (2/sqrt pi) e^(-uh^2) ul to far below an ULP (ul < 2^-24 |u|).
- * Past |uh| = 10 the correction is 0 (and Inf * 0 is avoided).
+ * 2 Phi(-a) = erfc(a / sqrt 2) = e 2^k / d for 0 <= a <= PHI_LIMIT, e = m in e^(-a^2/2) = m 2^k
+ * (near 1: in [0.7, 1.42]) and d = 1 / erfcx(a / sqrt 2) >= 1. One exp of an exactly split a^2,
+ * one rational, no erfc of a rounded a / sqrt 2 (whose rounding costs a^2/2 ULPs).
  */
-export function twicePhi(x: F): F {
-  const [uh, l] = twoProduct(x, constant(-INV_SQRT2_HI));
-  const ul = sub(l, mul(x, INV_SQRT2_LO));
-  const slope = mul(TWO_OVER_SQRT_PI, exp(neg(mul(uh, uh))));
-  return sub(erfc(uh), select(lt(abs(uh), 10), mul(slope, ul), 0));
+export function phiParts(a: F): { e: F; k: F; d: F } {
+  const { k, s } = expNegSquare(a, 0.5);
+  return { e: add(1, s), k, d: millsDenominator(a, SQRT_HALF_PI, PHI_N, PHI_Q) };
 }
+
+/**
+ * gelu's fast side: up to here e^(-x^2/2) 2^-1 and every product it scales are normal (k >= -104),
+ * so each 2^k is a plain product.
+ */
+export const GELU_FAST = 12;
+
+/** |x| limited to PHI_LIMIT; NaN gives PHI_LIMIT (the caller selects NaN itself). */
+export const phiArgument = (x: F): F => {
+  const a = abs(x);
+  return select(le(a, PHI_LIMIT), a, constant(PHI_LIMIT));
+};
 
 /** e^(-x^2/2) = m 2^k, with x^2 exact (its rounding would cost x^2/2 ULPs). */
 export function gaussParts(x: F): { m: F; k: F } {
@@ -45,16 +69,55 @@ export const millsS = (w: F): F =>
   );
 
 /** gelu'(x) = Phi(x) + x phi(x) is 0 at x0 = GELU_X0_HI + GELU_X0_LO. */
-export const GELU_X0_HI = -0.7517915368080139;
-export const GELU_X0_LO = 1.211444988769017e-8;
+const GELU_X0_HI = -0.7517915368080139;
+const GELU_X0_LO = 1.211444988769017e-8;
 /**
  * h(x) / (x - x0) / sqrt(2 pi) on [-3, 0], h = Phi/phi + x, so that gelu' = e^(-x^2/2) t P(t),
  * t = x - x0: h has no Gaussian factor and P stays within [0.48, 0.67], so Horner's sums do not
  * cancel (scripts/fit-activations.py; float32 Horner error 0.7 ULP).
  */
-export const GELU_ROOT_POLY = [
+const GELU_ROOT_POLY = [
   0.5724061727523804, 0.08475636690855026, 0.03658169507980347, 0.014313756488263607,
   0.005163479596376419, 0.0017376941395923495, 0.0005520921549759805, 0.0001678442640695721,
   4.7935503971530125e-5, 1.1506207556521986e-5, 1.8695498056331417e-6, 1.3768510598310968e-7,
   -1.5301179212556804e-9,
 ];
+
+/** Scales m by 2^k: ldexpNormal where k and the result are known normal, else scale2. */
+type Scale = (m: F, k: F) => F;
+
+/**
+ * gelu(x) from a = |x| and x limited to where the products stay finite (xn, used for x < 0):
+ * x Phi(x) = x e / d 2^(k-1) for x < 0, rounded once after x (x Phi(x) is subnormal from x = -13
+ * on, and a rounded Phi would keep only its few bits); x (1 - Phi(-a)) for x >= 0, where
+ * Phi(-a) <= 1/2, so nothing cancels.
+ */
+export function geluOf(x: F, a: F, xn: F, scale: Scale): F {
+  const { e, k, d } = phiParts(a);
+  const half = div(e, d);
+  const km1 = sub(k, 1);
+  return select(lt(x, 0), scale(mul(xn, half), km1), mul(x, sub(1, scale(half, km1))));
+}
+
+/**
+ * g gelu'(x), gelu' = Phi(x) + x phi(x), from a = |x| and x limited as for geluOf (xc):
+ * - x >= 0: g ((1 - Phi(-a)) + x phi(a)), every term positive;
+ * - [-3, 0): the terms cancel around the root x0 = -0.7518 (each is 1.9 times the sum at -3 and
+ *   at 0): e^(-x^2/2) t P(t), t = x - x0 exact near x0, formed as th P - GELU_X0_LO P, th = x -
+ *   GELU_X0_HI (a GPU compiler may fold (x - GELU_X0_HI) - GELU_X0_LO, see silu);
+ * - below -3: phi(a) (M(a) - a), M = Phi(-a) / phi(a) = SQRT_HALF_PI / d, at most a ninth of a,
+ *   so nothing cancels;
+ * both below 0 scaled as m 2^k and rounded once after g.
+ */
+export function geluGradOf(x: F, g: F, a: F, xc: F, scale: Scale): F {
+  const { e, k, d } = phiParts(a);
+  const phi = scale(mul(e, INV_SQRT_2PI), k);
+  const upper = sub(1, scale(div(e, d), sub(k, 1)));
+  const right = mul(g, add(upper, mul(xc, phi)));
+  const th = sub(xc, GELU_X0_HI);
+  const p = horner(th, GELU_ROOT_POLY);
+  const root = sub(mul(th, p), mul(GELU_X0_LO, p));
+  const tail = mul(INV_SQRT_2PI, sub(div(SQRT_HALF_PI, d), a));
+  const left = gradTimes(g, mul(e, select(lt(x, -3), tail, root)), k);
+  return select(lt(x, 0), left, right);
+}
