@@ -6,12 +6,14 @@ import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { compileJs } from "../src/backends/cpu/js-renderer.js";
 import {
+  abs,
   add,
   exp,
   expm1,
   input,
   log1p,
   mul,
+  neg,
   topologicalOrder,
   type Expr,
   type F,
@@ -173,6 +175,34 @@ const FNS: readonly Fn[] = [
       [88.72283172607422, 3.402798519021476e38],
       [88.72283935546875, Infinity],
       [FLT_MAX, Infinity],
+    ],
+  },
+  {
+    // The expansion for an argument known to be non-positive (src/ops/range.ts), as tanh and
+    // elu write it.
+    name: "expm1 of -|x|",
+    op: (x) => expm1(neg(abs(x))),
+    reference: (x) => Math.expm1(-Math.abs(x)),
+    dense: [
+      [-1, 0],
+      [-0.36, -0.33],
+      [-1.1, -0.3],
+      [-17, -16],
+      [-18.5, -17],
+    ],
+    specials: [
+      [NaN, NaN],
+      [Infinity, -1],
+      [-Infinity, -1],
+      [0, -0],
+      [-0, -0],
+      [MIN_SUBNORMAL, -MIN_SUBNORMAL],
+      [2 ** -30, -(2 ** -30)],
+      [1, Math.fround(1 / Math.E - 1)],
+      [-17.328678131103516, -0.9999999403953552],
+      [-17.32868003845215, -1],
+      [-100, -1],
+      [FLT_MAX, -1],
     ],
   },
   {

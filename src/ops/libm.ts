@@ -41,6 +41,7 @@ import {
 } from "./ir.js";
 import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "./libm-common.js";
 import { erfcF32 } from "./libm-erfc.js";
+import { knownNonPositive } from "./range.js";
 
 const FLT_MAX = 3.4028234663852886e38;
 // Constants are float32 values, as every backend holds them (the CPU emulation does not round
@@ -70,6 +71,8 @@ const EXP_MAX = 88.72283172607422;
 const EXPM1_LO = -18;
 /** Up to here k = round(x log2e) <= 24, where expm1's fast side holds. */
 const EXPM1_FAST_HI = 16.5;
+/** From here up, k = round(x log2e) >= -24, where expm1NonPositive's fast side holds. */
+const EXPM1_NEAR_LO = -16.5;
 /** Below these |x|, expm1(x) and log1p(x) round to x itself (x^2/2 is under half an ULP). */
 const EXPM1_TINY = 2 ** -25;
 const LOG1P_TINY = 2 ** -24;
@@ -168,6 +171,33 @@ export function expm1F32(x: F): F {
 }
 
 /**
+ * expm1(x) for an argument known to be <= 0 or NaN (range.ts: tanh's -2|z|, elu's min(x, 0)),
+ * as (2^k - 1) + 2^k expm1(r), expm1(r) = hi + (q - lo), for k >= -24: 2^k - 1 is exact, the
+ * product by 2^k is exact, and the last sum rounds once at the result's scale; expm1(r), rounded
+ * at |r| <= 0.35, moves it by at most half an ULP at k = -1 and far less below. k = 0 gives
+ * hi + (q - lo), as expm1F32 does. Below, 2^k - 1 would round (at k = -25 to -1, an ULP off the
+ * result): 2^k (1 + expm1(r)) - 1, expm1F32's form there. Nothing overflows, and the fast side
+ * forms one 2^k where expm1F32 forms two and selects between two sums.
+ */
+export function expm1NonPositive(x: F): F {
+  const { k, hi, qlo } = reduce(clamp(x, EXPM1_LO, 0), EXPM1_POLY);
+  const far = sub(ldexp(add(1, add(hi, qlo)), k), 1);
+  const core = select(ge(k, -24), shifted(ldexp(1, k), hi, qlo), far);
+  // Tiny x (and -0, which the clamp makes +0) give x itself; so does NaN.
+  const exact = select(ge(abs(x), EXPM1_TINY), core, x);
+  // The fast side, for x >= EXPM1_NEAR_LO: as in expm1F32, only a zero needs its own select.
+  const fast = reduce(x, EXPM1_POLY);
+  return guard(
+    ge(x, EXPM1_NEAR_LO),
+    select(eq(x, 0), x, shifted(ldexpNormal(1, fast.k), fast.hi, fast.qlo)),
+    exact,
+  );
+}
+
+/** (2^k - 1) + 2^k (hi + (q - lo)), from 2^k. */
+const shifted = (twoToK: F, hi: F, qlo: F): F => add(sub(twoToK, 1), mul(twoToK, add(hi, qlo)));
+
+/**
  * log1p(x) in float32, after fdlibm: log1p(x) = k ln2 + log(1 + f) + c / u, where
  * - for x in (sqrt(2)/2 - 1, sqrt(2) - 1): k = 0, f = x, c = 0 (1 + x is never rounded);
  * - otherwise u = 1 + x (rounded), 2^k = the power of two that puts m = u 2^-k in
@@ -208,9 +238,10 @@ export function log1pF32(x: F): F {
   );
 }
 
-const EXPANSIONS: Partial<Record<Expr["op"], (x: F) => F>> = {
+/** Each transcendental's expansion, from its rewritten operand and the operand as written. */
+const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr) => F>> = {
   exp: exp32,
-  expm1: expm1F32,
+  expm1: (x, written) => (knownNonPositive(written) ? expm1NonPositive(x) : expm1F32(x)),
   log1p: log1pF32,
   erfc: erfcF32,
 };
@@ -226,7 +257,7 @@ export function expandTranscendentals(body: F): F {
     const operands = expr.operands.map((operand) => rewritten.get(operand)!);
     const expand = EXPANSIONS[expr.op];
     let result: Expr;
-    if (expand !== undefined) result = expand(operands[0] as F);
+    if (expand !== undefined) result = expand(operands[0] as F, expr.operands[0]!);
     else if (operands.every((operand, i) => operand === expr.operands[i])) result = expr;
     else result = Object.freeze({ ...expr, operands });
     rewritten.set(expr, result);

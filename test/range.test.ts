@@ -1,0 +1,65 @@
+// The sign analysis (src/ops/range.ts) that lets libm.ts expand expm1 of a non-positive argument
+// without its overflow branch: each rule, and that the kernels that rely on it get it.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  abs,
+  constant,
+  gt,
+  input,
+  lt,
+  mul,
+  neg,
+  param,
+  select,
+  topologicalOrder,
+} from "../src/ops/ir.js";
+import { activationKernel } from "../src/ops/kernels.js";
+import { resolveGuards } from "../src/ops/guard.js";
+import { expandKernel } from "../src/ops/libm.js";
+import { knownNonNegative, knownNonPositive } from "../src/ops/range.js";
+
+const x = input("x");
+
+describe("knownNonPositive and knownNonNegative", () => {
+  it("follows constants, abs, neg, products and quotients", () => {
+    assert.ok(knownNonPositive(constant(-0)) && knownNonPositive(constant(-3)));
+    assert.ok(!knownNonPositive(constant(2)) && knownNonNegative(constant(0)));
+    assert.ok(knownNonNegative(abs(x)) && knownNonPositive(neg(abs(x))));
+    assert.ok(knownNonPositive(mul(-2, abs(x))) && knownNonPositive(mul(abs(x), -2)));
+    assert.ok(knownNonNegative(mul(neg(abs(x)), -1)));
+    assert.ok(!knownNonPositive(x) && !knownNonNegative(x) && !knownNonPositive(mul(x, -2)));
+    assert.ok(!knownNonPositive(mul(param(0), neg(abs(x)))), "a parameter's sign is unknown");
+  });
+
+  it("reads select(v > 0, a, v) as non-positive when a is, and nothing looser", () => {
+    assert.ok(knownNonPositive(select(gt(x, 0), 0, x)));
+    assert.ok(knownNonPositive(select(gt(x, 0), -1, x)));
+    assert.ok(!knownNonPositive(select(gt(x, 0), 1, x)));
+    assert.ok(!knownNonPositive(select(gt(x, 1), 0, x)), "x <= 1 is not x <= 0");
+    assert.ok(
+      !knownNonPositive(select(gt(abs(x), 0), 0, x)),
+      "the test must be of the value taken",
+    );
+    assert.ok(!knownNonPositive(select(lt(x, 0), 0, x)));
+    assert.ok(knownNonNegative(select(lt(x, 0), 0, x)));
+    assert.ok(knownNonPositive(select(gt(x, 0), neg(abs(x)), constant(-1))));
+  });
+});
+
+describe("expm1 of a known non-positive argument", () => {
+  /** The number of scalings (ldexp, ldexpNormal) on the fast side of a kernel's forward. */
+  const scalings = (name: Parameters<typeof activationKernel>[0]) =>
+    topologicalOrder(
+      resolveGuards(expandKernel(activationKernel(name, "forward")).body, "fast"),
+    ).filter((e) => e.op === "ldexp" || e.op === "ldexpNormal").length;
+
+  it("forms one 2^k on the fast side for tanh, elu and selu, three for celu (its alpha's sign is not known)", () => {
+    // expm1F32's fast side forms 2^-k and 2^k twice.
+    assert.equal(scalings("tanh"), 1);
+    assert.equal(scalings("elu"), 1);
+    assert.equal(scalings("selu"), 1);
+    assert.equal(scalings("celu"), 3);
+  });
+});
