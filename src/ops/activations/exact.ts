@@ -10,7 +10,6 @@ import {
   and,
   constant,
   eq,
-  exp,
   ge,
   guard,
   ilogb,
@@ -27,17 +26,35 @@ import {
   sub,
   type F,
 } from "../ir.js";
-import { LN2_HI, LN2_LO, LOG2E } from "../libm-common.js";
+import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "../libm-common.js";
 
 /** Veltkamp's splitter for 24-bit significands: hi keeps the leading 12 bits, a - hi is exact. */
 const SPLIT = 4097;
 /** Above this magnitude SPLIT * a could overflow float32. */
 const SPLIT_MAX = 2 ** 114;
 
-function split(a: F): [F, F] {
+/** a = hi + lo exactly (Veltkamp), for |a| below SPLIT_MAX. */
+export function split(a: F): [F, F] {
   const c = mul(SPLIT, a);
   const hi = sub(c, sub(c, a));
   return [hi, sub(a, hi)];
+}
+
+/** split() of a float32 constant, done here in the same float32 steps. */
+export function splitConstant(a: number): [F, F] {
+  const c = Math.fround(SPLIT * a);
+  const hi = Math.fround(c - Math.fround(c - a));
+  return [constant(hi), constant(Math.fround(a - hi))];
+}
+
+/**
+ * The rounding error of p = a * b (Dekker), from the splits of a and b: exact where a and b are
+ * finite and below SPLIT_MAX in magnitude, the product does not overflow and nothing
+ * underflows. twoProduct checks that; a caller whose operands are bounded (geluTanh's clamped x)
+ * shares splits and skips the checks, with the same bits.
+ */
+export function productError(p: F, [ah, al]: readonly [F, F], [bh, bl]: readonly [F, F]): F {
+  return add(add(add(sub(mul(ah, bh), p), mul(ah, bl)), mul(al, bh)), mul(al, bl));
 }
 
 /**
@@ -47,9 +64,7 @@ function split(a: F): [F, F] {
  */
 export function twoProduct(a: F, b: F): [F, F] {
   const hi = mul(a, b);
-  const [ah, al] = split(a);
-  const [bh, bl] = split(b);
-  const lo = add(add(add(sub(mul(ah, bh), hi), mul(ah, bl)), mul(al, bh)), mul(al, bl));
+  const lo = productError(hi, split(a), split(b));
   const ok = and(and(lt(abs(a), SPLIT_MAX), lt(abs(b), SPLIT_MAX)), lt(abs(lo), Infinity));
   return [hi, select(ok, lo, 0)];
 }
@@ -80,16 +95,20 @@ const EXP_PARTS_LIMIT = 300;
 /**
  * e^(x + lo) as m * 2^k with m near e^r in [0.7, 1.42] and k an integer-valued float, for |x| up
  * to 300 (lo, a tiny correction such as twoProduct's, is dropped where x is clamped): the
- * exponent range float32 lacks stays in k until one ldexp rounds the final result. NaN gives
- * m = NaN.
+ * exponent range float32 lacks stays in k until one ldexp rounds the final result. m is formed
+ * as libm.ts's exp32 forms 2^-k e^x, 1 + (hi + (q - low)) with hi = x - k LN2_HI exact and lo
+ * joining low, so it is within an ULP of e^(x + lo - k ln2). A NaN x gives the values of
+ * x = 300: callers select NaN themselves.
  */
 export function expParts(x: F, lo: F | number = 0): { m: F; k: F } {
   const inside = and(ge(x, -EXP_PARTS_LIMIT), le(x, EXP_PARTS_LIMIT));
   const xc = select(lt(x, -EXP_PARTS_LIMIT), -EXP_PARTS_LIMIT, select(inside, x, EXP_PARTS_LIMIT));
   const k = round(mul(xc, LOG2E));
-  const r = sub(sub(xc, mul(k, LN2_HI)), mul(k, LN2_LO));
-  const er = exp(r);
-  return { m: add(er, mul(er, select(inside, lo, 0))), k };
+  const hi = sub(xc, mul(k, LN2_HI));
+  const low = sub(mul(k, LN2_LO), select(inside, lo, 0));
+  const r = sub(hi, low);
+  const q = mul(mul(r, r), horner(r, EXP_POLY));
+  return { m: add(1, add(hi, sub(q, low))), k };
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { abs, add, constant, div, eq, exp, gt, lt, mul, neg, select, sub, type F } from "../ir.js";
 import { horner } from "../libm-common.js";
-import { expParts, gradTimes, scale2, twoProduct } from "./exact.js";
+import { expParts, gradTimes, productError, scale2, split, splitConstant } from "./exact.js";
 import { clampTo } from "./forms.js";
 import type { ActivationSpec } from "./spec.js";
 
@@ -25,16 +25,26 @@ const B_HI = 0.07135481387376785;
 const B_LO = 2.3988324659995897e-9;
 const B3_HI = 0.21406444907188416;
 
+/** A_HI and B_HI split for Dekker's products (splitConstant). */
+const A_SPLIT = splitConstant(A_HI);
+const B_SPLIT = splitConstant(B_HI);
+
 /**
  * z = 2 sqrt(2/pi) (x + 0.044715 x^3) = a x + b x^3 as zh + zl for |x| <= 20: 1 + tanh(z/2) =
  * 2 sigmoid(z), and sigmoid(z) for z << 0 is e^z, whose relative error is z's absolute error
- * (float32 z would cost |z| ULPs, 30 at x = -6). a x and b x^3 are carried as exact products.
+ * (float32 z would cost |z| ULPs, 30 at x = -6). a x and b x^3 are carried as exact products;
+ * x is bounded, so they share x's split and need none of twoProduct's checks.
  */
 function geluTanhZ(x: F): [F, F, F, F] {
-  const [p, pl] = twoProduct(x, constant(A_HI));
-  const [sh, sl] = twoProduct(x, x);
-  const [q, ql] = twoProduct(sh, constant(B_HI));
-  const [r, rl] = twoProduct(q, x);
+  const xs = split(x);
+  const p = mul(x, A_HI);
+  const pl = productError(p, xs, A_SPLIT);
+  const sh = mul(x, x);
+  const sl = productError(sh, xs, xs);
+  const q = mul(sh, B_HI);
+  const ql = productError(q, split(sh), B_SPLIT);
+  const r = mul(q, x);
+  const rl = productError(r, split(q), xs);
   const low = add(
     add(pl, mul(x, A_LO)),
     add(rl, mul(x, add(ql, add(mul(sl, B_HI), mul(sh, B_LO))))),
