@@ -105,7 +105,7 @@ export function expParts(x: F, lo: F | number = 0): { m: F; k: F } {
   const xc = select(lt(x, -EXP_PARTS_LIMIT), -EXP_PARTS_LIMIT, select(inside, x, EXP_PARTS_LIMIT));
   const k = round(mul(xc, LOG2E));
   const hi = sub(xc, mul(k, LN2_HI));
-  const low = sub(mul(k, LN2_LO), select(inside, lo, 0));
+  const low = lo === 0 ? mul(k, LN2_LO) : sub(mul(k, LN2_LO), select(inside, lo, 0));
   const r = sub(hi, low);
   const q = mul(mul(r, r), horner(r, EXP_POLY));
   return { m: add(1, add(hi, sub(q, low))), k };

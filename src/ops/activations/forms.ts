@@ -9,7 +9,9 @@ import {
   div,
   exp,
   expm1,
+  ge,
   gt,
+  guard,
   log1p,
   lt,
   mul,
@@ -29,12 +31,18 @@ export function tanhOf(z: F): F {
 }
 
 /**
- * sigmoid z split on the sign: e = exp(-|z|) <= 1 never overflows, and for z < 0, e / (1 + e)
- * keeps the tiny results that 1 - 1/(1+e) would cancel to 0.
+ * sigmoid z as 1 / (1 + e^-z) from z = -80 up: e^-z is then finite and normal (at most e^80),
+ * so nothing cancels or overflows and the result, down to 1.8e-35, is normal; its error is e^-z's
+ * plus two roundings. Below -80, 1 + e^z rounds to 1 and sigmoid z is e^z itself (subnormal from
+ * -87.3). One exp where sigmoidParts' form needs exp(-|z|) and a select of two quotients.
  */
 export function sigmoidOf(z: F): F {
-  return sigmoidParts(z).s;
+  const direct = div(1, add(1, exp(neg(z))));
+  return guard(ge(z, SIGMOID_EXP_BELOW), direct, select(lt(z, SIGMOID_EXP_BELOW), exp(z), direct));
 }
+
+/** Where sigmoidOf turns to e^z. */
+const SIGMOID_EXP_BELOW = -80;
 
 /** sigmoidOf's pieces, for entries that need more than s: 1 - s is select(negative, r, e r). */
 export function sigmoidParts(z: F): { e: F; r: F; negative: B; s: F } {

@@ -19,6 +19,7 @@ import {
   neg,
   select,
   sub,
+  type F,
 } from "../ir.js";
 import { horner } from "../libm-common.js";
 import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
@@ -69,55 +70,71 @@ const SILU_ROOT_POLY = [
   -5.2045415941393e-5, -3.286487117293291e-5, 6.442990525101777e-6,
 ];
 
+/**
+ * silu from z = beta x = zh + zl exactly (sigmoid(z) for z << 0 is e^z, whose relative error is
+ * z's absolute error); zl is null where z is x itself (beta = 1, the atDefaults form), so the
+ * terms that carry it are not computed. sigmoid(zh) is corrected by zl sigmoid'(zh). For zh <
+ * -30, x sigmoid(z) is x e^z to 1e-12, formed as x m 2^k and rounded once: a subnormal sigmoid
+ * times x would keep only its few bits (x = -100 would be 40 ULP off).
+ */
+function siluOf(x: F, zh: F, zl: F | null): F {
+  const { e, r, negative, s } = sigmoidParts(zh);
+  const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
+  const near = zl === null ? mul(x, s) : mul(x, add(s, mul(zl, mul(s, rest))));
+  const { m, k } = expParts(zh, zl ?? 0);
+  const tail = gradTimes(x, m, k);
+  // Where zh >= -30 (every block of ordinary data) the tail's scaling is not computed.
+  return guard(ge(zh, -30), near, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near)));
+}
+
+/**
+ * silu' = s (1 + z (1 - s)), a function of z = zh + zl (zl null as in siluOf). It vanishes at
+ * z0 = -1.278, where its terms cancel: on [-2, 0) it is t P with t = z - z0 (exact near z0) and P
+ * a fit. (N / (1 + e^z), N = t + e^z0 expm1(t), took up to 5 ULP from its roundings.) Below -2
+ * the bracket is N / (1 + e^z) with N = 1 + z + e^z; for z >= 0, s = r and 1 - s = e r. Below
+ * -30 the derivative is e^z (1 + z), scaled as in forward and rounded once after g.
+ */
+function siluGradOf(x: F, g: F, zh: F, zl: F | null): F {
+  const e0 = exp(neg(abs(zh)));
+  const e = zl === null ? e0 : add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|
+  const onePlusE = add(1, e);
+  const r = div(1, onePlusE);
+  // On [-2, 0): t P(th), t = th + (zl - Z0_LO), th = zh - Z0_HI exact near z0, P a fit
+  // (scripts/fit-activations.py); zl - Z0_LO first (a GPU compiler may fold (zh - Z0_HI) -
+  // Z0_LO into zh - (Z0_HI + Z0_LO)). Below -2, 1 + zh is exact and N = 1 + z + e^z rounds
+  // once; (1 + e)^2 as 1 + e (2 + e): one rounding instead of two, relative to the result.
+  const th = sub(zh, Z0_HI);
+  const poly = horner(th, SILU_ROOT_POLY);
+  const root =
+    zl === null
+      ? sub(mul(th, poly), mul(Z0_LO, poly))
+      : add(mul(th, poly), mul(sub(zl, Z0_LO), poly));
+  const n = add(add(1, zh), zl === null ? e : add(e, zl));
+  const far = div(mul(e, n), add(1, mul(e, add(2, e))));
+  const left = select(lt(zh, -2), far, root);
+  const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
+  const { m, k } = expParts(zh, zl ?? 0);
+  const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same
+  const tail = gradTimes(g, mul(add(1, zc), m), k);
+  const d = mul(g, select(lt(zh, 0), left, right));
+  // At -Inf the derivative's limit is 0, selected (a GPU compiler may fold g * 0 to 0 anyway).
+  return guard(ge(zh, -30), d, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d)));
+}
+
 const silu: ActivationSpec = {
   // ONNX's Swish alpha, here beta (Keras's swish and PyTorch's SiLU are beta = 1).
   params: [{ name: "beta", default: 1 }],
   validate: ([beta]) => (beta! > 0 ? null : `silu beta must be positive, got ${beta}`),
   formula: "x * sigmoid(beta * x)",
   derivative: "g * s * (1 + z * (1 - s)), z = beta * x, s = sigmoid(z)",
-  // z = zh + zl exactly (sigmoid(z) for z << 0 is e^z, whose relative error is z's absolute
-  // error); sigmoid(zh) is corrected by zl sigmoid'(zh). For zh < -30, x sigmoid(z) is x e^z
-  // to 1e-12, formed as x m 2^k and rounded once: a subnormal sigmoid times x would keep only
-  // its few bits (x = -100 would be 40 ULP off).
-  forward: (x, p, residuals) => {
-    const [zh, zl] = paramProduct(first(p), first(residuals), x);
-    const { e, r, negative, s } = sigmoidParts(zh);
-    const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
-    const near = mul(x, add(s, mul(zl, mul(s, rest))));
-    const { m, k } = expParts(zh, zl);
-    const tail = gradTimes(x, m, k);
-    // Where zh >= -30 (every block of ordinary data) the tail's scaling is not computed.
-    return guard(ge(zh, -30), near, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near)));
-  },
+  forward: (x, p, residuals) => siluOf(x, ...paramProduct(first(p), first(residuals), x)),
   backwardFrom: "x",
-  // silu' = s (1 + z (1 - s)) is a function of z. It vanishes at z0 = -1.278, where its
-  // terms cancel: on [-2, 0) it is t P with t = z - z0 (exact near z0) and P a fit. (N / (1 +
-  // e^z), N = t + e^z0 expm1(t), took up to 5 ULP from its roundings.) Below -2 the bracket is
-  // N / (1 + e^z) with N = 1 + z + e^z; for z >= 0, s = r and 1 - s = e r. Below -30 the
-  // derivative is e^z (1 + z), scaled as in forward and rounded once after g.
-  backward: (x, g, p, residuals) => {
-    const [zh, zl] = paramProduct(first(p), first(residuals), x);
-    const e0 = exp(neg(abs(zh)));
-    const e = add(e0, mul(e0, select(lt(zh, 0), zl, neg(zl)))); // e^-|z|, zl included
-    const onePlusE = add(1, e);
-    const r = div(1, onePlusE);
-    // On [-2, 0): t P(th), t = th + (zl - Z0_LO), th = zh - Z0_HI exact near z0, P a fit
-    // (scripts/fit-activations.py); zl - Z0_LO first (a GPU compiler may fold (zh - Z0_HI) -
-    // Z0_LO into zh - (Z0_HI + Z0_LO)). Below -2, 1 + zh is exact and N = 1 + z + e^z rounds
-    // once; (1 + e)^2 as 1 + e (2 + e): one rounding instead of two, relative to the result.
-    const th = sub(zh, Z0_HI);
-    const poly = horner(th, SILU_ROOT_POLY);
-    const root = add(mul(th, poly), mul(sub(zl, Z0_LO), poly));
-    const n = add(add(1, zh), add(e, zl));
-    const far = div(mul(e, n), add(1, mul(e, add(2, e))));
-    const left = select(lt(zh, -2), far, root);
-    const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
-    const { m, k } = expParts(zh, zl);
-    const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same
-    const tail = gradTimes(g, mul(add(1, zc), m), k);
-    const d = mul(g, select(lt(zh, 0), left, right));
-    // At -Inf the derivative's limit is 0, selected (a GPU compiler may fold g * 0 to 0 anyway).
-    return guard(ge(zh, -30), d, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d)));
+  backward: (x, g, p, residuals) =>
+    siluGradOf(x, g, ...paramProduct(first(p), first(residuals), x)),
+  // beta = 1: z = x exactly, and the same bits without the product's low part (it is 0 there).
+  atDefaults: {
+    forward: (x) => siluOf(x, x, null),
+    backward: (x, g) => siluGradOf(x, g, x, null),
   },
 };
 
