@@ -19,6 +19,12 @@ export const OPS = {
   exp: { operands: ["f"], result: "f" },
   expm1: { operands: ["f"], result: "f" },
   log1p: { operands: ["f"], result: "f" },
+  /**
+   * e^(a - b) for |a - b| <= 0.4 with a exact and b a small correction (a Cody–Waite remainder
+   * and its low part): the float32 expansion keeps a out of every rounding but the last, the
+   * float64 (js) renderer computes it as it is.
+   */
+  expNear: { operands: ["f", "f"], result: "f" },
   /** Complementary error function, 1 - erf(a). */
   erfc: { operands: ["f"], result: "f" },
   /** Nearest integer, ties to even. */
@@ -103,6 +109,7 @@ export const exp = unary("exp");
 export const expm1 = unary("expm1");
 export const log1p = unary("log1p");
 export const erfc = unary("erfc");
+export const expNear = binary("expNear");
 export const round = unary("round");
 export const ldexp = binary("ldexp");
 export const ldexpNormal = binary("ldexpNormal");

@@ -175,7 +175,7 @@ export function expm1F32(x: F): F {
  * as (2^k - 1) + 2^k expm1(r), expm1(r) = hi + (q - lo), for k >= -24: 2^k - 1 is exact, the
  * product by 2^k is exact, and the last sum rounds once at the result's scale; expm1(r), rounded
  * at |r| <= 0.35, moves it by at most half an ULP at k = -1 and far less below. k = 0 gives
- * hi + (q - lo), as expm1F32 does. Below, 2^k - 1 would round (at k = -25 to -1, an ULP off the
+ * hi + (q - lo), as expm1F32 does. Below, 2^k - 1 would round (2^-25 - 1 rounds to -1, an ULP off the
  * result): 2^k (1 + expm1(r)) - 1, expm1F32's form there. Nothing overflows, and the fast side
  * forms one 2^k where expm1F32 forms two and selects between two sums.
  */
@@ -238,12 +238,25 @@ export function log1pF32(x: F): F {
   );
 }
 
-/** Each transcendental's expansion, from its rewritten operand and the operand as written. */
-const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr) => F>> = {
+/**
+ * e^(hi - lo) for |hi - lo| <= 0.4, hi exact, as exp32 forms 2^-k e^x: 1 + (hi + (q - lo)), q =
+ * r^2 P(r), r = hi - lo; within an ULP of e^(hi - lo).
+ */
+function expNearF32(hi: F, lo: F): F {
+  const r = sub(hi, lo);
+  return add(1, add(hi, sub(mul(mul(r, r), horner(r, EXP_POLY)), lo)));
+}
+
+/**
+ * Each transcendental's expansion, from its rewritten operand(s) and its first operand as
+ * written.
+ */
+const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr, y: F) => F>> = {
   exp: exp32,
   expm1: (x, written) => (knownNonPositive(written) ? expm1NonPositive(x) : expm1F32(x)),
   log1p: log1pF32,
   erfc: erfcF32,
+  expNear: (hi, _, lo) => expNearF32(hi, lo),
 };
 
 /**
@@ -257,8 +270,9 @@ export function expandTranscendentals(body: F): F {
     const operands = expr.operands.map((operand) => rewritten.get(operand)!);
     const expand = EXPANSIONS[expr.op];
     let result: Expr;
-    if (expand !== undefined) result = expand(operands[0] as F, expr.operands[0]!);
-    else if (operands.every((operand, i) => operand === expr.operands[i])) result = expr;
+    if (expand !== undefined) {
+      result = expand(operands[0] as F, expr.operands[0]!, operands[1] as F);
+    } else if (operands.every((operand, i) => operand === expr.operands[i])) result = expr;
     else result = Object.freeze({ ...expr, operands });
     rewritten.set(expr, result);
   }

@@ -34,6 +34,7 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   expm1: (a) => Math.expm1(a),
   log1p: (a) => Math.log1p(a),
   erfc: (a) => erfc64(a),
+  expNear: (a, b) => Math.exp(a - b),
   round: (a) => roundHalfEven(a),
   ldexp: (a, k) => a * 2 ** k,
   ldexpNormal: (a, k) => a * 2 ** k,
@@ -81,7 +82,13 @@ export interface JsProgram {
  */
 export type JsPrecision = "float64" | "float32";
 
-const NEEDS_EXPANSION: ReadonlySet<ComputeOp> = new Set(["exp", "expm1", "log1p", "erfc"]);
+const NEEDS_EXPANSION: ReadonlySet<ComputeOp> = new Set([
+  "exp",
+  "expm1",
+  "log1p",
+  "erfc",
+  "expNear",
+]);
 
 export function compileJs(kernel: Kernel, precision: JsPrecision = "float64"): JsProgram {
   const order = topologicalOrder(kernel.body);

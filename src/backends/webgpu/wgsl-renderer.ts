@@ -51,6 +51,7 @@ const EXACT: Record<ComputeOp, Lowering> = {
   expm1: UNEXPANDED,
   log1p: UNEXPANDED,
   erfc: UNEXPANDED,
+  expNear: UNEXPANDED,
   round: call("f_round"),
   ldexp: call("f_ldexp"),
   ldexpNormal: FAST_SIDE_ONLY,

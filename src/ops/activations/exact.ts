@@ -9,6 +9,7 @@ import {
   add,
   and,
   constant,
+  expNear,
   eq,
   ge,
   guard,
@@ -26,7 +27,7 @@ import {
   sub,
   type F,
 } from "../ir.js";
-import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "../libm-common.js";
+import { LN2_HI, LN2_LO, LOG2E } from "../libm-common.js";
 
 /** Veltkamp's splitter for 24-bit significands: hi keeps the leading 12 bits, a - hi is exact. */
 const SPLIT = 4097;
@@ -50,7 +51,8 @@ export function splitConstant(a: number): [F, F] {
 /**
  * The rounding error of p = a * b (Dekker), from the splits of a and b: exact where a and b are
  * finite and below SPLIT_MAX in magnitude, the product does not overflow and nothing
- * underflows. twoProduct checks that; a caller whose operands are bounded (geluTanh's clamped x)
+ * underflows. twoProduct checks the magnitudes and that the error is finite (underflow is its
+ * callers' concern); a caller whose operands are bounded (geluTanh's clamped x)
  * shares splits and skips the checks, with the same bits.
  */
 export function productError(p: F, [ah, al]: readonly [F, F], [bh, bl]: readonly [F, F]): F {
@@ -95,10 +97,10 @@ const EXP_PARTS_LIMIT = 300;
 /**
  * e^(x + lo) as m * 2^k with m near e^r in [0.7, 1.42] and k an integer-valued float, for |x| up
  * to 300 (lo, a tiny correction such as twoProduct's, is dropped where x is clamped): the
- * exponent range float32 lacks stays in k until one ldexp rounds the final result. m is formed
- * as libm.ts's exp32 forms 2^-k e^x, 1 + (hi + (q - low)) with hi = x - k LN2_HI exact and lo
- * joining low, so it is within an ULP of e^(x + lo - k ln2). A NaN x gives the values of
- * x = 300: callers select NaN themselves.
+ * exponent range float32 lacks stays in k until one ldexp rounds the final result. m is
+ * expNear(hi, low), hi = x - k LN2_HI exact and lo joining low: within an ULP of
+ * e^(x + lo - k ln2) in float32, and as exact as Math.exp on the js backend. A NaN x gives the
+ * values of x = 300: callers select NaN themselves.
  */
 export function expParts(x: F, lo: F | number = 0): { m: F; k: F } {
   const inside = and(ge(x, -EXP_PARTS_LIMIT), le(x, EXP_PARTS_LIMIT));
@@ -106,9 +108,7 @@ export function expParts(x: F, lo: F | number = 0): { m: F; k: F } {
   const k = round(mul(xc, LOG2E));
   const hi = sub(xc, mul(k, LN2_HI));
   const low = lo === 0 ? mul(k, LN2_LO) : sub(mul(k, LN2_LO), select(inside, lo, 0));
-  const r = sub(hi, low);
-  const q = mul(mul(r, r), horner(r, EXP_POLY));
-  return { m: add(1, add(hi, sub(q, low))), k };
+  return { m: expNear(hi, low), k };
 }
 
 /**

@@ -185,6 +185,7 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   expm1: UNEXPANDED,
   log1p: UNEXPANDED,
   erfc: UNEXPANDED,
+  expNear: UNEXPANDED,
   round: simple(Simd.f32x4Nearest),
   ldexp,
   ldexpNormal,
