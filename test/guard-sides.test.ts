@@ -56,7 +56,8 @@ describe("guards' sides agree wherever the condition holds", () => {
         const gs = kernel.inputs.length === 1 ? [0] : G_VALUES;
         for (const x of xs) {
           for (const g of gs) {
-            const inputs = kernel.inputs.length === 1 ? [x] : [x, g];
+            // In the kernel's order: backward reads ["g", "x"] or ["g", "y"].
+            const inputs = kernel.inputs.map((name) => (name === "g" ? g : x));
             const [a, b] = [perElement(inputs), exact(inputs)];
             if (!same(a, b))
               assert.fail(`${name}.${direction}(${inputs}): ${a} with guards, ${b} exact`);

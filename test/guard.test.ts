@@ -22,7 +22,7 @@ const RARE: Partial<Record<ActivationName, readonly number[]>> = {
   sigmoid: [-100, 100, -88, 87.5, -80.5],
   tanh: [-20, 20, 9, 1e-8, 8.3],
   elu: [-30, -17.5, 1e-9, -16.6],
-  gelu: [-14, 14, 9.5, -12.8, 12.5],
+  gelu: [-14, 14, 9.5, -12.8, 12.5, -15.5, -18],
   geluTanh: [-30, 30, -6, -5.3],
   silu: [-100, 100, -90, -30.5],
   softPlus: [-100, 100, 89],

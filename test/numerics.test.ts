@@ -85,10 +85,15 @@ function edgeInputs(c: Config): number[] {
     ...c.args.filter((a) => Math.abs(a) < 1e30),
   ].flatMap((v) => [v, -v]);
   if (c.name === "hardSigmoid") extra.push(-c.args[1]! / c.args[0]!, (1 - c.args[1]!) / c.args[0]!);
-  // gelu: inside its -phi S tail, and the float32 nearest its derivative's root with both
-  // neighbours (there the derivative is ~5e-9 and cancels in any direct form).
+  // gelu: inside its M - |x| tail, past its fit's range (-15, where backward turns to
+  // phi (x - S/x), nonzero times a large g down to -19.7), and the float32 nearest its
+  // derivative's root with both neighbours (there the derivative is ~5e-9 and cancels in any
+  // direct form).
   if (c.name === "gelu")
-    extra.push(-5, -10, -0.7517914772033691, -0.7517915368080139, -0.7517915964126587);
+    extra.push(
+      ...[-5, -10, -12.5, -14.9, -15.5, -17, -18.8, -19.5],
+      ...[-0.7517914772033691, -0.7517915368080139, -0.7517915964126587],
+    );
   return [...F32_EDGES, ...extra.map(Math.fround)];
 }
 

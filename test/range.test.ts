@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import {
   abs,
   constant,
+  div,
   gt,
   input,
   lt,
@@ -23,7 +24,7 @@ import { knownNonNegative, knownNonPositive } from "../src/ops/range.js";
 const x = input("x");
 
 describe("knownNonPositive and knownNonNegative", () => {
-  it("follows constants, abs, neg, products and quotients", () => {
+  it("follows constants, abs, neg and products, and claims nothing of quotients", () => {
     assert.ok(knownNonPositive(constant(-0)) && knownNonPositive(constant(-3)));
     assert.ok(!knownNonPositive(constant(2)) && knownNonNegative(constant(0)));
     assert.ok(knownNonNegative(abs(x)) && knownNonPositive(neg(abs(x))));
@@ -31,6 +32,9 @@ describe("knownNonPositive and knownNonNegative", () => {
     assert.ok(knownNonNegative(mul(neg(abs(x)), -1)));
     assert.ok(!knownNonPositive(x) && !knownNonNegative(x) && !knownNonPositive(mul(x, -2)));
     assert.ok(!knownNonPositive(mul(param(0), neg(abs(x)))), "a parameter's sign is unknown");
+    // 1 / +0 is +Inf: a divisor that may be zero (of either sign) decides nothing.
+    assert.ok(!knownNonPositive(div(1, select(gt(x, 0), 0, x))));
+    assert.ok(!knownNonPositive(div(abs(x), constant(-2))));
   });
 
   it("reads select(v > 0, a, v) as non-positive when a is, and nothing looser", () => {

@@ -49,7 +49,7 @@ const OPTION_NAMES = ["slc", "inplace", "name", "args"];
  *   clip(min [0], max [6]), selu, celu(alpha [1]), softSign, hardSigmoid(alpha [1/6], beta [0.5]),
  *   hardTanh(min [-1], max [1]), relu6, logSigmoid, softShrink(lambda [0.5]),
  *   hardShrink(lambda [0.5]), threshold(threshold [0], value [0]; from x when value > threshold);
- * - from x: hardSwish, silu(beta [1]), swish (silu's alias), tanhShrink, gelu (exact, erfc),
+ * - from x: hardSwish, silu(beta [1]), swish (silu's alias), tanhShrink, gelu (exact),
  *   geluTanh (the tanh approximation), mish.
  * Formulas and derivatives: the README's "Activations" table, or ACTIVATIONS[name].
  *

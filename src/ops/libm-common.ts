@@ -5,7 +5,7 @@
 import { add, mul, type F } from "./ir.js";
 
 // ln2 = LN2_HI + LN2_LO (Cody–Waite). LN2_HI = 0x3f317200 has 15 significant bits, so k * LN2_HI
-// is exact for |k| < 2^9 (here |k| <= 150); LN2_LO = fround(ln2 - LN2_HI) leaves an error of
+// is exact for |k| < 2^9 (here |k| <= 433, expParts' largest); LN2_LO = fround(ln2 - LN2_HI) leaves an error of
 // 2^-44 per unit of k.
 export const LN2_HI = 0.693145751953125;
 export const LN2_LO = 1.428606765330187e-6;

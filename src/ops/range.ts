@@ -16,8 +16,23 @@ export function knownNonNegative(e: Expr): boolean {
   return knownSign(e, 1);
 }
 
-/** Whether `e` is known to have the sign `sign` (or be zero or NaN). */
+/** What knownSign found, per node and sign: a shared node is analysed once. */
+const memo = { [1]: new WeakMap<Expr, boolean>(), [-1]: new WeakMap<Expr, boolean>() };
+
+/**
+ * Whether `e` is known to have the sign `sign` (or be zero or NaN). No rule for division: a
+ * zero divisor, which both signs admit, gives an infinity of either sign.
+ */
 function knownSign(e: Expr, sign: 1 | -1): boolean {
+  let known = memo[sign].get(e);
+  if (known === undefined) {
+    known = signRule(e, sign);
+    memo[sign].set(e, known);
+  }
+  return known;
+}
+
+function signRule(e: Expr, sign: 1 | -1): boolean {
   const [a, b, c] = e.operands;
   switch (e.op) {
     case "const":
@@ -27,7 +42,6 @@ function knownSign(e: Expr, sign: 1 | -1): boolean {
     case "neg":
       return knownSign(a!, flip(sign));
     case "mul":
-    case "div":
       return (
         (knownSign(a!, 1) && knownSign(b!, sign)) ||
         (knownSign(a!, -1) && knownSign(b!, flip(sign)))

@@ -37,8 +37,12 @@ export function tanhOf(z: F): F {
  * -87.3). One exp where sigmoidParts' form needs exp(-|z|) and a select of two quotients.
  */
 export function sigmoidOf(z: F): F {
-  const direct = div(1, add(1, exp(neg(z))));
-  return guard(ge(z, SIGMOID_EXP_BELOW), direct, select(lt(z, SIGMOID_EXP_BELOW), exp(z), direct));
+  const direct = (v: F) => div(1, add(1, exp(neg(v))));
+  // The exact side's direct form sees z limited to -80, so that e^-z stays finite where the
+  // select discards it (the same bits from -80 up).
+  const below = lt(z, SIGMOID_EXP_BELOW);
+  const exact = select(below, exp(z), direct(select(below, SIGMOID_EXP_BELOW, z)));
+  return guard(ge(z, SIGMOID_EXP_BELOW), direct(z), exact);
 }
 
 /** Where sigmoidOf turns to e^z. */

@@ -198,14 +198,16 @@ export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpe
     },
     backwardFrom: "x",
     // geluGradOf in gaussian.ts, with the same two sides as forward. Below -PHI_LIMIT, where g
-    // gelu'(x) is still normal for large g (to x = -19.6), it is phi(x) (x - S/x) with phi = m
-    // 2^k from x^2 exactly and S the far tail's fit; past -300 the result is 0 all the same.
+    // gelu'(x) is still nonzero for large g (to x = -19.7), it is phi(x) (x - S/x) with phi =
+    // m 2^k from x^2 exactly and S the far tail's fit, from x limited to [-300, -PHI_LIMIT]
+    // (past -300 the result is 0 all the same; the limit keeps x^2 and 1/x^2 finite where the
+    // select discards them).
     backward: (x, g) => {
       const a = abs(x);
       const xc = clampTo(x, -PHI_LIMIT, PHI_LIMIT);
       const near = geluGradOf(x, g, phiArgument(x), xc, scale2);
-      const { m, k } = gaussParts(x);
-      const xf = select(lt(x, -300), -300, x);
+      const xf = clampTo(x, -300, -PHI_LIMIT);
+      const { m, k } = gaussParts(xf);
       const far = gradTimes(
         g,
         mul(m, mul(INV_SQRT_2PI, sub(xf, div(millsS(div(1, mul(xf, xf))), xf)))),

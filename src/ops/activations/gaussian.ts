@@ -23,7 +23,10 @@ const PHI_Q = [
   1, 1.086302638053894, 0.5665938854217529, 0.17107786238193512, 0.02990677021443844,
   0.002500502159819007,
 ];
-/** The fit's range: past it the caller clamps a (every use has reached its limit by 15). */
+/**
+ * The fit's range: past it the caller clamps a (forward has reached its limits, -0 and x, by
+ * 15; backward turns to millsS's form below -15).
+ */
 export const PHI_LIMIT = 15;
 
 /**
@@ -57,7 +60,9 @@ export function gaussParts(x: F): { m: F; k: F } {
 /**
  * S(w) = -x Phi(x) / phi(x) for x <= -3, w = 1/x^2 in [0, 1/9] (S = 1 - w + 3w^2 - ... as
  * x -> -Inf): a fit with S(0) = 1 (scripts/fit-activations.py; float32 Horner error 0.7 ULP),
- * so gelu(x) = -phi(x) S and gelu'(x) = phi(x) (x - S/x) there, with phi = m 2^k.
+ * so gelu'(x) = phi(x) (x - S/x) there, with phi = m 2^k: gelu's backward past PHI_LIMIT, where
+ * M's fit ends (S was fitted for all x <= -3, when the tails used it; a shorter fit would do
+ * below -15).
  */
 export const millsS = (w: F): F =>
   horner(
@@ -88,7 +93,7 @@ type Scale = (m: F, k: F) => F;
 
 /**
  * gelu(x) from a = |x| and x limited to where the products stay finite (xn, used for x < 0):
- * x Phi(x) = x e / d 2^(k-1) for x < 0, rounded once after x (x Phi(x) is subnormal from x = -13
+ * x Phi(x) = x e / d 2^(k-1) for x < 0, rounded once after x (x Phi(x) is subnormal from x = -13.15
  * on, and a rounded Phi would keep only its few bits); x (1 - Phi(-a)) for x >= 0, where
  * Phi(-a) <= 1/2, so nothing cancels.
  */
