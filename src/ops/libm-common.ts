@@ -2,7 +2,7 @@
 // reduction, exp's polynomial and Horner's scheme. A file of its own so that neither imports the
 // other.
 
-import { add, mul, type F } from "./ir.js";
+import { add, mul, round, sub, type F } from "./ir.js";
 
 // ln2 = LN2_HI + LN2_LO (Cody–Waite). LN2_HI = 0x3f317200 has 15 significant bits, so k * LN2_HI
 // is exact for |k| < 2^9 (here |k| <= 433, expParts' largest); LN2_LO = fround(ln2 - LN2_HI) leaves an error of
@@ -25,3 +25,23 @@ export const horner = (x: F, coefficients: readonly number[]): F =>
   coefficients
     .slice(0, -1)
     .reduceRight<F | number>((acc, c) => add(mul(acc, x), c), coefficients.at(-1)!) as F;
+
+/**
+ * x = k ln2 + (hi - lo) for |x| up to 300 (k integer-valued): hi = x - k LN2_HI is exact (x and
+ * k LN2_HI agree in their leading bits), lo = k LN2_LO, |hi - lo| <= 0.35 or a hair more.
+ */
+export function codyWaite(x: F): { k: F; hi: F; lo: F } {
+  const k = round(mul(x, LOG2E));
+  return { k, hi: sub(x, mul(k, LN2_HI)), lo: mul(k, LN2_LO) };
+}
+
+/**
+ * e^(hi - lo) for |hi - lo| <= 0.39, hi exact: 1 + (hi + (q - lo)), q = r^2 EXP_POLY(r), r =
+ * hi - lo. Only the final 1 + ... rounds at the result's scale (0.5 ULP); hi + (q - lo) rounds at
+ * |r| <= 0.35 (0.25 ULP at most) and the polynomial adds under 0.12 ULP, so it is within 0.9 ULP
+ * of e^(hi - lo). The float32 expansion of the IR's expNear, and the core of exp and erfc.
+ */
+export function expNearF32(hi: F, lo: F): F {
+  const r = sub(hi, lo);
+  return add(1, add(hi, sub(mul(mul(r, r), horner(r, EXP_POLY)), lo)));
+}

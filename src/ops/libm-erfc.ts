@@ -27,7 +27,7 @@ import {
   sub,
   type F,
 } from "./ir.js";
-import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "./libm-common.js";
+import { expNearF32, horner, LN2_HI, LN2_LO, LOG2E } from "./libm-common.js";
 
 /**
  * |x| is clamped here (NaN included): erfc(10.1) < 2^-151 rounds to +0, as for every larger x,
@@ -83,19 +83,19 @@ function erfcExact(x: F, absX: F): F {
 
 /** The formula above for a = |x| (clamped where it must be), scaled by 2^k with `scale`. */
 function erfcOf(x: F, a: F, scale: (m: F, k: F) => F): F {
-  const { k, s } = expNegSquare(a, 1);
-  const erfcAbs = scale(div(add(1, s), millsDenominator(a, SQRT_PI, G_N, G_Q)), k);
+  const { k, e } = expNegSquare(a, 1);
+  const erfcAbs = scale(div(e, millsDenominator(a, SQRT_PI, G_N, G_Q)), k);
   return select(lt(x, 0), sub(2, erfcAbs), erfcAbs);
 }
 
 /**
- * e^(-f a^2) = 2^k (1 + s) for f = 1 and 0 <= a <= 10.1 (erfc) or f = 1/2 and 0 <= a <= 15
+ * e^(-f a^2) = 2^k e for f = 1 and 0 <= a <= 10.1 (erfc) or f = 1/2 and 0 <= a <= 15
  * (gelu's Phi, activations/gaussian.ts), with a^2 carried exactly as ah^2 + d (the header): ah^2
  * has at most 24 significant bits below 16, f ah^2 is a multiple of 2^-17, and so is f ah^2 +
  * k LN2_HI (LN2_HI is a multiple of 2^-15), which is under 0.4: hi is exact. |d| <= f a 2^-8 is
  * under 0.04 in both ranges, so |r| stays within EXP_POLY's 0.39.
  */
-export function expNegSquare(a: F, f: 1 | 0.5): { k: F; s: F } {
+export function expNegSquare(a: F, f: 1 | 0.5): { k: F; e: F } {
   const times = (v: F): F => (f === 1 ? v : mul(v, f));
   const ah = mul(round(mul(a, SPLIT)), 1 / SPLIT);
   const hh = times(mul(ah, ah));
@@ -103,8 +103,7 @@ export function expNegSquare(a: F, f: 1 | 0.5): { k: F; s: F } {
   const k = round(mul(hh, -LOG2E));
   const hi = sub(mul(k, -LN2_HI), hh);
   const lo = add(mul(k, LN2_LO), d);
-  const r = sub(hi, lo);
-  return { k, s: add(hi, sub(mul(mul(r, r), horner(r, EXP_POLY)), lo)) };
+  return { k, e: expNearF32(hi, lo) };
 }
 
 /**

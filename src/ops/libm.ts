@@ -31,7 +31,6 @@ import {
   neg,
   pmax,
   pmin,
-  round,
   select,
   sub,
   topologicalOrder,
@@ -39,7 +38,7 @@ import {
   type F,
   type Kernel,
 } from "./ir.js";
-import { EXP_POLY, horner, LN2_HI, LN2_LO, LOG2E } from "./libm-common.js";
+import { codyWaite, expNearF32, horner, LN2_HI, LN2_LO } from "./libm-common.js";
 import { erfcF32 } from "./libm-erfc.js";
 import { knownNonPositive } from "./range.js";
 
@@ -106,9 +105,7 @@ const clamp = (x: F, lo: number, hi: number): F => pmin(hi, pmax(lo, x));
  * expm1, whose result can be as small as r itself.
  */
 function reduce(x: F, poly: readonly number[]): { k: F; hi: F; qlo: F } {
-  const k = round(mul(x, LOG2E));
-  const hi = sub(x, mul(k, LN2_HI));
-  const lo = mul(k, LN2_LO);
+  const { k, hi, lo } = codyWaite(x);
   const r = sub(hi, lo);
   const q = mul(mul(r, r), horner(r, poly));
   return { k, hi, qlo: sub(q, lo) };
@@ -121,14 +118,14 @@ function reduce(x: F, poly: readonly number[]): { k: F; hi: F; qlo: F } {
  * plus ldexp's one rounding for subnormal results.
  */
 export function exp32(x: F): F {
-  const { k, hi, qlo } = reduce(clamp(x, EXP_LO, EXP_HI), EXP_POLY);
-  const exact = select(isnan(x), x, ldexp(add(1, add(hi, qlo)), k));
+  const { k, hi, lo } = codyWaite(clamp(x, EXP_LO, EXP_HI));
+  const exact = select(isnan(x), x, ldexp(expNearF32(hi, lo), k));
   // The fast side, for x in [-87, 88]: the clamp and the NaN select change nothing there, k is
   // in [-126, 127] and the result is normal, so ldexp is one product.
-  const fast = reduce(x, EXP_POLY);
+  const fast = codyWaite(x);
   return guard(
     and(ge(x, -87), le(x, 88)),
-    ldexpNormal(add(1, add(fast.hi, fast.qlo)), fast.k),
+    ldexpNormal(expNearF32(fast.hi, fast.lo), fast.k),
     exact,
   );
 }
@@ -236,15 +233,6 @@ export function log1pF32(x: F): F {
     select(eq(x, -1), -Infinity, NaN),
     select(gt(x, FLT_MAX), Infinity, finite),
   );
-}
-
-/**
- * e^(hi - lo) for |hi - lo| <= 0.4, hi exact, as exp32 forms 2^-k e^x: 1 + (hi + (q - lo)), q =
- * r^2 P(r), r = hi - lo; within an ULP of e^(hi - lo).
- */
-function expNearF32(hi: F, lo: F): F {
-  const r = sub(hi, lo);
-  return add(1, add(hi, sub(mul(mul(r, r), horner(r, EXP_POLY)), lo)));
 }
 
 /**

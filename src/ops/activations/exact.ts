@@ -22,12 +22,11 @@ import {
   neg,
   not,
   or,
-  round,
   select,
   sub,
   type F,
 } from "../ir.js";
-import { LN2_HI, LN2_LO, LOG2E } from "../libm-common.js";
+import { codyWaite } from "../libm-common.js";
 
 /** Veltkamp's splitter for 24-bit significands: hi keeps the leading 12 bits, a - hi is exact. */
 const SPLIT = 4097;
@@ -105,9 +104,8 @@ const EXP_PARTS_LIMIT = 300;
 export function expParts(x: F, lo: F | number = 0): { m: F; k: F } {
   const inside = and(ge(x, -EXP_PARTS_LIMIT), le(x, EXP_PARTS_LIMIT));
   const xc = select(lt(x, -EXP_PARTS_LIMIT), -EXP_PARTS_LIMIT, select(inside, x, EXP_PARTS_LIMIT));
-  const k = round(mul(xc, LOG2E));
-  const hi = sub(xc, mul(k, LN2_HI));
-  const low = lo === 0 ? mul(k, LN2_LO) : sub(mul(k, LN2_LO), select(inside, lo, 0));
+  const { k, hi, lo: kLo } = codyWaite(xc);
+  const low = lo === 0 ? kLo : sub(kLo, select(inside, lo, 0));
   return { m: expNear(hi, low), k };
 }
 

@@ -35,8 +35,8 @@ export const PHI_LIMIT = 15;
  * one rational, no erfc of a rounded a / sqrt 2 (whose rounding costs a^2/2 ULPs).
  */
 export function phiParts(a: F): { e: F; k: F; d: F } {
-  const { k, s } = expNegSquare(a, 0.5);
-  return { e: add(1, s), k, d: millsDenominator(a, SQRT_HALF_PI, PHI_N, PHI_Q) };
+  const { k, e } = expNegSquare(a, 0.5);
+  return { e, k, d: millsDenominator(a, SQRT_HALF_PI, PHI_N, PHI_Q) };
 }
 
 /**
