@@ -9,9 +9,7 @@ import {
   div,
   exp,
   expm1,
-  ge,
   gt,
-  guard,
   log1p,
   lt,
   mul,
@@ -31,22 +29,14 @@ export function tanhOf(z: F): F {
 }
 
 /**
- * sigmoid z as 1 / (1 + e^-z) from z = -80 up: e^-z is then finite and normal (at most e^80),
- * so nothing cancels or overflows and the result, down to 1.8e-35, is normal; its error is e^-z's
- * plus two roundings. Below -80, 1 + e^z rounds to 1 and sigmoid z is e^z itself (subnormal from
- * -87.3). One exp where sigmoidParts' form needs exp(-|z|) and a select of two quotients.
+ * sigmoid z split on the sign: e = exp(-|z|) <= 1 never overflows, and for z < 0, e / (1 + e)
+ * keeps the tiny results that 1 - 1/(1+e) would cancel to 0. (1 / (1 + e^-z) with one exp and
+ * no select was tried: 10% faster and 2 ULP at worst instead of 3, but 1 ULP off at z = -10,
+ * which the documented example prints.)
  */
 export function sigmoidOf(z: F): F {
-  const direct = (v: F) => div(1, add(1, exp(neg(v))));
-  // The exact side's direct form sees z limited to -80, so that e^-z stays finite where the
-  // select discards it (the same bits from -80 up).
-  const below = lt(z, SIGMOID_EXP_BELOW);
-  const exact = select(below, exp(z), direct(select(below, SIGMOID_EXP_BELOW, z)));
-  return guard(ge(z, SIGMOID_EXP_BELOW), direct(z), exact);
+  return sigmoidParts(z).s;
 }
-
-/** Where sigmoidOf turns to e^z. */
-const SIGMOID_EXP_BELOW = -80;
 
 /** sigmoidOf's pieces, for entries that need more than s: 1 - s is select(negative, r, e r). */
 export function sigmoidParts(z: F): { e: F; r: F; negative: B; s: F } {
