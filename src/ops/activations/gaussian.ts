@@ -34,7 +34,7 @@ export const PHI_LIMIT = 15;
  * (near 1: in [0.7, 1.42]) and d = 1 / erfcx(a / sqrt 2) >= 1. One exp of an exactly split a^2,
  * one rational, no erfc of a rounded a / sqrt 2 (whose rounding costs a^2/2 ULPs).
  */
-export function phiParts(a: F): { e: F; k: F; d: F } {
+function phiParts(a: F): { e: F; k: F; d: F } {
   const { k, e } = expNegSquare(a, 0.5);
   return { e, k, d: millsDenominator(a, SQRT_HALF_PI, PHI_N, PHI_Q) };
 }
