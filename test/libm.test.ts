@@ -20,7 +20,7 @@ import {
   type Kernel,
 } from "../src/ops/ir.js";
 import { guardRegions } from "../src/ops/guard.js";
-import { exp32, expandKernel, expandTranscendentals } from "../src/ops/libm.js";
+import { exp32, expandKernel, expandTranscendentals, log1pUnit } from "../src/ops/libm.js";
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -206,6 +206,33 @@ const FNS: readonly Fn[] = [
     ],
   },
   {
+    // log1p of an argument known to be in [0, 1] (src/ops/range.ts), as softplus writes it:
+    // exp's error (0.9 ULP at most) passes through log1p scaled by at most 1.
+    name: "log1p of exp(-|x|)",
+    op: (x) => log1p(exp(neg(abs(x)))),
+    reference: (x) => Math.log1p(Math.exp(-Math.abs(x))),
+    dense: [
+      [-1, 1],
+      [0.87, 0.89],
+      [-0.89, -0.87],
+      [15, 20],
+      [86, 104],
+    ],
+    specials: [
+      [NaN, NaN],
+      [Infinity, 0],
+      [-Infinity, 0],
+      [0, Math.fround(Math.LN2)],
+      [-0, Math.fround(Math.LN2)],
+      [MIN_SUBNORMAL, Math.fround(Math.LN2)],
+      [-0.8813735842704773, Math.fround(Math.log1p(Math.exp(-0.8813735842704773)))],
+      [50, Math.fround(Math.exp(-50))],
+      [-103.97207641601562, MIN_SUBNORMAL],
+      [104, 0],
+      [FLT_MAX, 0],
+    ],
+  },
+  {
     name: "log1p",
     op: log1p,
     reference: Math.log1p,
@@ -335,6 +362,40 @@ for (const fn of FNS) {
     });
   });
 }
+
+describe("log1pUnit: log1p of an argument known to be in [0, 1]", () => {
+  const fn: Fn = {
+    name: "log1pUnit",
+    op: log1pUnit,
+    reference: Math.log1p,
+    dense: [],
+    specials: [],
+  };
+  const compiled = compile(log1pUnit);
+
+  it("is within 3 ULP of the correctly rounded log1p over [0, 1] and where its forms meet", (t) => {
+    const ranges: [number, number][] = [
+      [0, 1],
+      [2 ** -30, 2 ** -20],
+      [0.41, 0.42],
+      [0.99, 1],
+    ];
+    for (const [lo, hi] of ranges) {
+      measure(t, fn, compiled, `[${lo}, ${hi}]`, between(lo, hi, 1 << 18));
+    }
+  });
+
+  it("gives the exact values at 0, 1, tiny arguments and NaN", () => {
+    const exact: [number, number][] = [
+      [0, 0],
+      [MIN_SUBNORMAL, MIN_SUBNORMAL],
+      [2 ** -30, 2 ** -30],
+      [1, Math.fround(Math.LN2)],
+    ];
+    for (const [x, want] of exact) assert.ok(Object.is(compiled.run(x), want), `log1pUnit(${x})`);
+    assert.ok(Number.isNaN(compiled.run(NaN)));
+  });
+});
 
 describe("expandTranscendentals", () => {
   const count = (body: Expr): number => topologicalOrder(body).length;

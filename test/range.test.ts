@@ -7,6 +7,7 @@ import {
   abs,
   constant,
   div,
+  exp,
   gt,
   input,
   lt,
@@ -19,7 +20,7 @@ import {
 import { activationKernel } from "../src/ops/kernels.js";
 import { resolveGuards } from "../src/ops/guard.js";
 import { expandKernel } from "../src/ops/libm.js";
-import { knownNonNegative, knownNonPositive } from "../src/ops/range.js";
+import { knownNonNegative, knownNonPositive, knownUnitInterval } from "../src/ops/range.js";
 
 const x = input("x");
 
@@ -65,5 +66,29 @@ describe("expm1 of a known non-positive argument", () => {
     assert.equal(scalings("elu"), 1);
     assert.equal(scalings("selu"), 1);
     assert.equal(scalings("celu"), 3);
+  });
+});
+
+describe("knownUnitInterval and log1p of a value in [0, 1]", () => {
+  it("holds for constants in [0, 1], exp of a non-positive value and selects of such", () => {
+    assert.ok(knownUnitInterval(constant(0)) && knownUnitInterval(constant(1)));
+    assert.ok(!knownUnitInterval(constant(1.5)) && !knownUnitInterval(constant(-0.5)));
+    assert.ok(
+      knownUnitInterval(exp(neg(abs(x)))) && knownUnitInterval(exp(select(gt(x, 0), 0, x))),
+    );
+    assert.ok(!knownUnitInterval(exp(x)) && !knownUnitInterval(exp(param(0))));
+    assert.ok(knownUnitInterval(select(gt(x, 0), exp(neg(abs(x))), 1)));
+    assert.ok(!knownUnitInterval(select(gt(x, 0), exp(neg(abs(x))), x)));
+    assert.ok(!knownUnitInterval(abs(x)) && !knownUnitInterval(x));
+  });
+
+  it("gives softPlus (at its defaults and others) and logSigmoid forward a log1p with no ilogb", () => {
+    const ilogbs = (name: Parameters<typeof activationKernel>[0], args?: number[]) =>
+      topologicalOrder(expandKernel(activationKernel(name, "forward", args)).body).filter(
+        (e) => e.op === "ilogb",
+      ).length;
+    assert.equal(ilogbs("softPlus"), 0);
+    assert.equal(ilogbs("softPlus", [0.7, 20]), 0);
+    assert.equal(ilogbs("logSigmoid"), 0);
   });
 });

@@ -40,7 +40,7 @@ import {
 } from "./ir.js";
 import { codyWaite, expNearF32, horner, LN2_HI, LN2_LO } from "./libm-common.js";
 import { erfcF32 } from "./libm-erfc.js";
-import { knownNonPositive } from "./range.js";
+import { knownNonPositive, knownUnitInterval } from "./range.js";
 
 const FLT_MAX = 3.4028234663852886e38;
 // Constants are float32 values, as every backend holds them (the CPU emulation does not round
@@ -236,13 +236,38 @@ export function log1pF32(x: F): F {
 }
 
 /**
+ * log1p(x) for x known to be in [0, 1] or NaN (range.ts: softplus's and logSigmoid's
+ * log1p(exp(-|z|))): log1pF32's form, where only k = 0 and k = 1 occur, so it needs no clamp,
+ * ilogb, ldexp or special selects.
+ * - Below sqrt(2) - 1: k = 0, f = x, c = 0, as log1pF32's direct form.
+ * - From there up: u = 1 + x is in [1.41, 2], so m = u / 2 and f = m - 1 are exact (f in
+ *   [sqrt(2)/2 - 1, 0]), k = 1, and c = x - (u - 1) is u's rounding error, exact. c / u is at
+ *   most 0.7 ULP of the result, so its division's error is negligible even on a GPU.
+ * Tiny x need no select of their own: the result x - (f^2/2 - s (f^2/2 + R)) rounds to x, as
+ * f^2/2 is under half an ULP of x; 0 gives +0 and NaN gives NaN (wide is false, f = x).
+ */
+export function log1pUnit(x: F): F {
+  const wide = ge(x, SQRT2_M1);
+  const u = add(1, x);
+  const f = select(wide, sub(mul(u, 0.5), 1), x);
+  const c = sub(x, sub(u, 1));
+  const halfSquare = mul(mul(0.5, f), f);
+  const s = div(f, add(2, f));
+  const z = mul(s, s);
+  const r = mul(z, horner(z, LOG1P_POLY));
+  // As in log1pF32: k LN2_HI (exact) last, the terms inside ordered small to large.
+  const tail = add(mul(s, add(halfSquare, r)), select(wide, add(LN2_LO, div(c, u)), 0));
+  return sub(select(wide, LN2_HI, 0), sub(sub(halfSquare, tail), f));
+}
+
+/**
  * Each transcendental's expansion, from its rewritten operand(s) and its first operand as
  * written.
  */
 const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr, y: F) => F>> = {
   exp: exp32,
   expm1: (x, written) => (knownNonPositive(written) ? expm1NonPositive(x) : expm1F32(x)),
-  log1p: log1pF32,
+  log1p: (x, written) => (knownUnitInterval(written) ? log1pUnit(x) : log1pF32(x)),
   erfc: erfcF32,
   expNear: (hi, _, lo) => expNearF32(hi, lo),
 };

@@ -1,7 +1,8 @@
 // A small sign analysis on the IR: which values are known to be non-positive or non-negative
 // from how they are built, so that an expansion can drop the branches for arguments it cannot
 // receive (libm.ts: expm1 of tanh's -2|z| and of elu's and selu's min(x, 0) never overflows,
-// and its 2^k is at most 1). NaN passes every rule: an expansion decides NaN by comparisons of
+// and its 2^k is at most 1; log1p of softplus's exp(-|z|) in [0, 1] needs no ilogb or ldexp).
+// NaN passes every rule: an expansion decides NaN by comparisons of
 // its own, so a NaN argument takes its exact side whatever its claimed sign.
 
 import type { Expr } from "./ir.js";
@@ -14,6 +15,25 @@ export function knownNonPositive(e: Expr): boolean {
 /** True when every non-NaN value of `e` is >= 0. */
 export function knownNonNegative(e: Expr): boolean {
   return knownSign(e, 1);
+}
+
+/**
+ * True when every non-NaN value of `e` is in [0, 1]: a constant there, exp of a non-positive
+ * argument (exp32 rounds e^x to at most 1 for x <= 0: k <= 0 and 1 + (hi + (q - lo)) <= 1 at
+ * k = 0), or a select of two such values.
+ */
+export function knownUnitInterval(e: Expr): boolean {
+  const [a, b, c] = e.operands;
+  switch (e.op) {
+    case "const":
+      return e.value! >= 0 && e.value! <= 1;
+    case "exp":
+      return knownNonPositive(a!);
+    case "select":
+      return knownUnitInterval(b!) && knownUnitInterval(c!);
+    default:
+      return false;
+  }
 }
 
 /** What knownSign found, per node and sign: a shared node is analysed once. */
