@@ -16,7 +16,21 @@ import {
 } from "../src/backends/cpu/wasm/kernel.js";
 import { halfToNumber, numberToHalf } from "../src/host/float16.js";
 import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from "../src/ops/activations.js";
-import { copysign, ilogb, input, ldexp, round, type F, type Kernel } from "../src/ops/ir.js";
+import {
+  abs,
+  add,
+  copysign,
+  gt,
+  ilogb,
+  input,
+  ldexp,
+  mul,
+  neg,
+  round,
+  select,
+  type F,
+  type Kernel,
+} from "../src/ops/ir.js";
 import { activationKernel, kernelParams, type Direction } from "../src/ops/kernels.js";
 import { expandKernel } from "../src/ops/libm.js";
 
@@ -240,6 +254,35 @@ describe("wasm renderer", () => {
     checkFloat32(pair("ilogb", ilogb(x)), [], [unary, signs], false);
     checkFloat32(pair("round", round(x)), [], [unary, signs], false);
     checkFloat32(pair("copysign", copysign(x, y)), [], [unary, signs], false);
+  });
+
+  // select with a +0 side is lowered to one and / andnot, neg of abs to one or of the sign:
+  // -0 on a side must stay a bitselect, and an abs that something else uses must still be there.
+  it("select with a zero side and neg of abs match the JS float32 program, -0 and NaN signs included", () => {
+    const values = float32Inputs(4099 * 97);
+    const signs = values.slice().reverse();
+    const x = input("x");
+    const y = input("y");
+    const pair = (id: string, body: F): Kernel => ({ id, inputs: ["x", "y"], paramCount: 0, body });
+    const positive = gt(x, 0);
+    for (const [id, body] of [
+      ["then-zero", select(positive, 0, y)],
+      ["else-zero", select(positive, y, 0)],
+      ["then-minus-zero", select(positive, -0, y)],
+      ["else-minus-zero", select(positive, y, -0)],
+      ["neg-abs", neg(abs(x))],
+      ["neg-abs-shared", add(neg(abs(x)), mul(abs(x), y))],
+    ] as const) {
+      checkFloat32(pair(id, body), [], [values, signs], false);
+    }
+    // Any NaN matches any NaN above; -|x| of a NaN has its sign bit set, as neg of abs gives.
+    const harness = new Harness(pair("neg-abs", neg(abs(x))), [], "float32", 8);
+    harness.view32(harness.in0, 8).set([0x7fc00001, 0xffc00002, 0, 0x80000000, 1, 2, 3, 4]);
+    harness.contiguous(harness.out, 0, 8);
+    assert.deepEqual(
+      [...harness.view32(harness.out, 4)].map((bits) => bits.toString(16)),
+      ["ffc00001", "ffc00002", "80000000", "80000000"],
+    );
   });
 
   it("runs in shared memory", () => {

@@ -41,6 +41,7 @@ import {
 import { codyWaite, expNearF32, horner, LN2_HI, LN2_LO } from "./libm-common.js";
 import { erfcF32 } from "./libm-erfc.js";
 import { knownNonPositive, knownUnitInterval } from "./range.js";
+import { shareEqual } from "./share.js";
 
 const FLT_MAX = 3.4028234663852886e38;
 // Constants are float32 values, as every backend holds them (the CPU emulation does not round
@@ -117,14 +118,15 @@ function reduce(x: F, poly: readonly number[]): { k: F; hi: F; qlo: F } {
  * under 0.12 ULP (2^-27.1 of e^r) and the ln2 split under 0.01, so the error is below 0.9 ULP,
  * plus ldexp's one rounding for subnormal results.
  */
-export function exp32(x: F): F {
+export function exp32(x: F, nonPositive = false): F {
   const { k, hi, lo } = codyWaite(clamp(x, EXP_LO, EXP_HI));
   const exact = select(isnan(x), x, ldexp(expNearF32(hi, lo), k));
   // The fast side, for x in [-87, 88]: the clamp and the NaN select change nothing there, k is
-  // in [-126, 127] and the result is normal, so ldexp is one product.
+  // in [-126, 127] and the result is normal, so ldexp is one product. An argument known to be
+  // <= 0 (range.ts: sigmoid's and softplus's -|z|) needs only the lower bound tested.
   const fast = codyWaite(x);
   return guard(
-    and(ge(x, -87), le(x, 88)),
+    nonPositive ? ge(x, -87) : and(ge(x, -87), le(x, 88)),
     ldexpNormal(expNearF32(fast.hi, fast.lo), fast.k),
     exact,
   );
@@ -265,7 +267,7 @@ export function log1pUnit(x: F): F {
  * written.
  */
 const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr, y: F) => F>> = {
-  exp: exp32,
+  exp: (x, written) => exp32(x, knownNonPositive(written)),
   expm1: (x, written) => (knownNonPositive(written) ? expm1NonPositive(x) : expm1F32(x)),
   log1p: (x, written) => (knownUnitInterval(written) ? log1pUnit(x) : log1pF32(x)),
   erfc: erfcF32,
@@ -292,7 +294,10 @@ export function expandTranscendentals(body: F): F {
   return rewritten.get(body) as F;
 }
 
-/** The same kernel with its body expanded; the id is unchanged. */
+/**
+ * The same kernel with its body expanded and its equal nodes merged (share.ts); the id is
+ * unchanged.
+ */
 export function expandKernel(kernel: Kernel): Kernel {
-  return { ...kernel, body: expandTranscendentals(kernel.body) };
+  return { ...kernel, body: shareEqual(expandTranscendentals(kernel.body)) };
 }

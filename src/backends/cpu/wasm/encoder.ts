@@ -59,6 +59,8 @@ export const Simd = {
   f32x4Ge: 0x46,
   not: 0x4d,
   and: 0x4e,
+  /** v128.andnot(a, b) = a & ~b. */
+  andnot: 0x4f,
   or: 0x50,
   bitselect: 0x52,
   store64Lane: 0x5b,
