@@ -25,44 +25,97 @@ const RARE: Partial<Record<ActivationName, readonly number[]>> = {
   gelu: [-14, 14, 9.5, -12.8, 12.5, -15.5, -18],
   geluTanh: [-30, 30, -6, -5.3],
   silu: [-100, 100, -90, -30.5],
-  softPlus: [-100, 100, 89],
+  softPlus: [-100, 100, 89, 16.6],
   mish: [-100, 30],
   selu: [-30, -17.9],
+  celu: [-30, -17.5, -16.6, 1e-9],
+  logSigmoid: [-100, 100, -88, 87.5, -16.6],
+  tanhShrink: [-20, 20, 9, 8.3, 1e-8],
 };
+/** The functions whose backward kernel has a guard (backward reads x, or y = forward(x)). */
+const BACKWARD_GUARDED: readonly ActivationName[] = [
+  "softPlus",
+  "logSigmoid",
+  "silu",
+  "tanhShrink",
+  "gelu",
+  "geluTanh",
+  "mish",
+];
 const SPECIAL = [NaN, Infinity, -Infinity, 1e-40, -1.4e-45, -0, 3e38, -3e38];
+const LONGEST = 2 * BLOCK + BLOCK / 2;
+/** Gradients for the backward runs, of both signs and none zero. */
+const GRADS = Float32Array.from({ length: LONGEST }, (_, i) => (i % 2 ? -1 : 1) * (0.25 + (i % 7)));
 
 const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
 
-async function apply(name: ActivationName, values: Float32Array): Promise<Float32Array> {
+async function forward(name: ActivationName, values: Float32Array): Promise<Float32Array> {
   const act = new Activation(name);
   return (await act.forward(gpuarray.toGpu(np.array(values))).get()).data;
+}
+
+/** dx for x = values and g = grads (both the same length). */
+async function backward(
+  name: ActivationName,
+  values: Float32Array,
+  grads: Float32Array,
+): Promise<Float32Array> {
+  const act = new Activation(name);
+  act.forward(gpuarray.toGpu(np.array(values)));
+  return (await act.backward(gpuarray.toGpu(np.array(grads))).get()).data;
+}
+
+/**
+ * Puts `rare` at every position of every length up to LONGEST into the base values (or, with
+ * `intoGrads`, into the gradients) and checks every lane against its own kind's block.
+ */
+async function checkEveryPosition(
+  label: string,
+  run: (values: Float32Array, grads: Float32Array) => Promise<Float32Array>,
+  rare: number,
+  intoGrads = false,
+): Promise<void> {
+  const base = await run(BASE.slice(0, LONGEST), GRADS);
+  // Every lane rare: each lane's result in a block of its own kind, beside its own g (or x).
+  const allRare = new Float32Array(LONGEST).fill(rare);
+  const alone = await (intoGrads ? run(BASE.slice(0, LONGEST), allRare) : run(allRare, GRADS));
+  for (let length = 1; length <= LONGEST; length++) {
+    for (let at = 0; at < length; at++) {
+      const values = BASE.slice(0, length);
+      const grads = GRADS.slice(0, length);
+      (intoGrads ? grads : values)[at] = rare;
+      const got = await run(values, grads);
+      for (let i = 0; i < length; i++) {
+        const want = i === at ? alone[at]! : base[i]!;
+        if (!same(got[i]!, want)) {
+          assert.fail(
+            `${label}: ${rare} at ${at} of ${length}: lane ${i} (x = ${values[i]}, g = ` +
+              `${grads[i]}) gave ${got[i]}, alone ${want}`,
+          );
+        }
+      }
+    }
+  }
 }
 
 describe("guards: a lane's result does not depend on its block (cpu, Wasm SIMD)", () => {
   before(() => setBackend("cpu", { threads: 1 }));
 
   for (const [name, extra] of Object.entries(RARE) as [ActivationName, number[]][]) {
-    it(`${name}: a rare value at every position of every length up to ${2 * BLOCK + BLOCK / 2}`, async () => {
-      const base = await apply(name, BASE);
+    it(`${name}: a rare value at every position of every length up to ${LONGEST}`, async () => {
       for (const rare of [...SPECIAL, ...extra]) {
-        const alone = (await apply(name, new Float32Array(BLOCK).fill(rare)))[0]!;
-        for (let length = 1; length <= 2 * BLOCK + BLOCK / 2; length++) {
-          for (let at = 0; at < length; at++) {
-            const values = BASE.slice(0, length);
-            values[at] = rare;
-            const got = await apply(name, values);
-            for (let i = 0; i < length; i++) {
-              const want = i === at ? alone : base[i]!;
-              if (!same(got[i]!, want)) {
-                assert.fail(
-                  `${name}: ${rare} at ${at} of ${length}: lane ${i} (x = ${values[i]}) ` +
-                    `gave ${got[i]}, alone ${want}`,
-                );
-              }
-            }
-          }
-        }
+        await checkEveryPosition(name, (values) => forward(name, values), rare);
       }
+    });
+  }
+
+  for (const name of BACKWARD_GUARDED) {
+    it(`${name} backward: a rare x, and a rare g, at every position of every length up to ${LONGEST}`, async () => {
+      const run = (values: Float32Array, grads: Float32Array) => backward(name, values, grads);
+      for (const rare of [...SPECIAL, ...RARE[name]!]) {
+        await checkEveryPosition(`${name} backward`, run, rare);
+      }
+      for (const rare of SPECIAL) await checkEveryPosition(`${name} backward, g`, run, rare, true);
     });
   }
 
@@ -73,9 +126,9 @@ describe("guards: a lane's result does not depend on its block (cpu, Wasm SIMD)"
       values[i] = i % 97 === 0 ? SPECIAL[i % SPECIAL.length]! : BASE[i % 48]!;
     for (const name of ["gelu", "tanh", "sigmoid"] as const) {
       await setBackend("cpu", { threads: 1 });
-      const one = await apply(name, values);
+      const one = await forward(name, values);
       await setBackend("cpu", { threads: 2 });
-      const two = await apply(name, values);
+      const two = await forward(name, values);
       for (let i = 0; i < n; i++) assert.ok(same(one[i]!, two[i]!), `${name} lane ${i}`);
     }
     await setBackend("cpu", { threads: 1 });

@@ -69,8 +69,6 @@ const EXP_MAX = 88.72283172607422;
  * (2^-26 e^r - 1 with 2^-26 e^r < 2^-25, half an ULP of 1); -18 keeps k = round(x * log2e) >= -26.
  */
 const EXPM1_LO = -18;
-/** Up to here k = round(x log2e) <= 24, where expm1's fast side holds. */
-const EXPM1_FAST_HI = 16.5;
 /** From here up, k = round(x log2e) >= -24, where expm1NonPositive's fast side holds. */
 const EXPM1_NEAR_LO = -16.5;
 /** Below these |x|, expm1(x) and log1p(x) round to x itself (x^2/2 is under half an ULP). */
@@ -133,12 +131,18 @@ export function exp32(x: F, nonPositive = false): F {
 }
 
 /**
- * expm1(x) in float32, from expm1(x) = 2^k (t + expm1(r)), t = 1 - 2^-k, chosen so that the sum
- * rounded at the result's scale starts from exact terms:
- * - -1 <= k <= 24: t is exact, and t + hi holds most of the value, so (t + hi) + (q - lo) rounds
- *   twice at the result's scale (k = 0 gives x + q, with no cancellation for small x);
- * - k >= 25: t would round, so its 2^-k goes into the small term: 1 + (hi + ((q - lo) - 2^-k));
- * - k <= -2: 2^k e^r <= 0.36 is computed as for exp, then 1 is subtracted.
+ * expm1(x) in float32, by k = round(x log2e), with expm1(r) = hi + (q - lo), |r| <= 0.35:
+ * - -24 <= k <= 0: (2^k - 1) + 2^k expm1(r), expm1NonPositive's form (every x <= 0 down to
+ *   -16.5 has such a k);
+ * - 1 <= k <= 24: 2^k (t + expm1(r)), t = 1 - 2^-k exact, so (t + hi) + (q - lo) rounds twice
+ *   at the result's scale (2^k expm1(r) as above would carry expm1(r)'s rounding, 2^k times
+ *   larger, into a result that at k = 1 is as small as 0.41);
+ * - k >= 25: t would round, so its 2^-k goes into the small term: 2^k (1 + (hi + ((q - lo) -
+ *   2^-k)));
+ * - k < -24: 2^k e^r is computed as for exp, then 1 is subtracted.
+ * The fast side is expm1NonPositive's, for blocks of arguments in [-16.5, 0]: what softplus's
+ * and logSigmoid's backward (-y, y) and celu (x / alpha) receive from ordinary data. Blocks with
+ * a positive argument (none of the activations' own in practice) take the exact side.
  */
 export function expm1F32(x: F): F {
   // Clamped to EXP_MAX, not EXP_HI: an Inf from ldexp would meet arithmetic (scaled - 1) below.
@@ -146,51 +150,47 @@ export function expm1F32(x: F): F {
   const twoToMinusK = ldexp(1, neg(k));
   const near = ldexp(add(add(sub(1, twoToMinusK), hi), qlo), k);
   const scaled = ldexp(add(1, add(hi, sub(qlo, select(gt(k, 0), twoToMinusK, 0)))), k);
-  const far = select(lt(k, 0), sub(scaled, 1), scaled);
-  const core = select(and(ge(k, -1), le(k, 24)), near, far);
+  const positive = select(le(k, 24), near, scaled);
+  // min(k, 0): no 2^k past the float range for nonPositiveCore's far form to subtract from.
+  const core = select(ge(k, 1), positive, nonPositiveCore(pmin(k, 0), hi, qlo));
   // Tiny x (and -0) give x itself; so does NaN, for which the comparison is false.
   const exact = select(ge(x, EXP_OVERFLOW), Infinity, select(ge(abs(x), EXPM1_TINY), core, x));
-  // The fast side, for EXPM1_LO <= x <= EXPM1_FAST_HI (the clamp leaves x as it is there, and
-  // k <= 24): the two forms the exact side picks by k, with each 2^j a plain product (j in
-  // [-26, 24]) and the specials' selects gone. Tiny x need no select of their own: k = 0 and
-  // (0 + x) + q rounds to x, as q < x^2 is under half an ULP of x; only a zero is selected, as
-  // the sum would turn -0 into +0. (elu's expm1(0) for every positive x, and tanh's expm1(-0)
-  // at 0, are why zeros must stay fast.)
-  const fast = reduce(x, EXPM1_POLY);
-  const nearFast = ldexpNormal(
-    add(add(sub(1, ldexpNormal(1, neg(fast.k))), fast.hi), fast.qlo),
-    fast.k,
-  );
-  const farFast = sub(ldexpNormal(add(1, add(fast.hi, fast.qlo)), fast.k), 1);
-  return guard(
-    and(ge(x, EXPM1_LO), le(x, EXPM1_FAST_HI)),
-    select(eq(x, 0), x, select(lt(fast.k, -1), farFast, nearFast)),
-    exact,
-  );
+  return guard(and(ge(x, EXPM1_NEAR_LO), le(x, 0)), nonPositiveFast(x), exact);
 }
 
 /**
- * expm1(x) for an argument known to be <= 0 or NaN (range.ts: tanh's -2|z|, elu's min(x, 0)),
- * as (2^k - 1) + 2^k expm1(r), expm1(r) = hi + (q - lo), for k >= -24: 2^k - 1 is exact, the
- * product by 2^k is exact, and the last sum rounds once at the result's scale; expm1(r), rounded
- * at |r| <= 0.35, moves it by at most half an ULP at k = -1 and far less below. k = 0 gives
- * hi + (q - lo), as expm1F32 does. Below, 2^k - 1 would round (2^-25 - 1 rounds to -1, an ULP off the
- * result): 2^k (1 + expm1(r)) - 1, expm1F32's form there. Nothing overflows, and the fast side
- * forms one 2^k where expm1F32 forms two and selects between two sums.
+ * expm1(x) for an argument known to be <= 0 or NaN (range.ts: tanh's -2|z|, elu's min(x, 0)):
+ * expm1F32's forms for k <= 0, with nothing to overflow and no positive branch.
  */
 export function expm1NonPositive(x: F): F {
   const { k, hi, qlo } = reduce(clamp(x, EXPM1_LO, 0), EXPM1_POLY);
-  const far = sub(ldexp(add(1, add(hi, qlo)), k), 1);
-  const core = select(ge(k, -24), shifted(ldexp(1, k), hi, qlo), far);
   // Tiny x (and -0, which the clamp makes +0) give x itself; so does NaN.
-  const exact = select(ge(abs(x), EXPM1_TINY), core, x);
-  // The fast side, for x >= EXPM1_NEAR_LO: as in expm1F32, only a zero needs its own select.
-  const fast = reduce(x, EXPM1_POLY);
-  return guard(
-    ge(x, EXPM1_NEAR_LO),
-    select(eq(x, 0), x, shifted(ldexpNormal(1, fast.k), fast.hi, fast.qlo)),
-    exact,
-  );
+  const exact = select(ge(abs(x), EXPM1_TINY), nonPositiveCore(k, hi, qlo), x);
+  return guard(ge(x, EXPM1_NEAR_LO), nonPositiveFast(x), exact);
+}
+
+/**
+ * expm1 for k <= 0: (2^k - 1) + 2^k expm1(r) for k >= -24, where 2^k - 1 and the product by 2^k
+ * are exact and the last sum rounds once at the result's scale; expm1(r), rounded at |r| <=
+ * 0.35, moves it by at most half an ULP at k = -1 and far less below. k = 0 gives hi + (q - lo).
+ * Below, 2^k - 1 would round (2^-25 - 1 rounds to -1, an ULP off the result): 2^k (1 +
+ * expm1(r)) - 1.
+ */
+function nonPositiveCore(k: F, hi: F, qlo: F): F {
+  const far = sub(ldexp(add(1, add(hi, qlo)), k), 1);
+  return select(ge(k, -24), shifted(ldexp(1, k), hi, qlo), far);
+}
+
+/**
+ * The fast side of both expm1s, for x in [-16.5, 0] (k >= -24): nonPositiveCore's first form
+ * with 2^k a plain product, one 2^k where the positive forms need two. Tiny x need no select of
+ * their own: k = 0 and (0 + x) + q rounds to x, as q < x^2 is under half an ULP of x; only a
+ * zero is selected, as the sum would turn -0 into +0 (elu's expm1(0) for every positive x, and
+ * tanh's expm1(-0) at 0, are why zeros must stay fast).
+ */
+function nonPositiveFast(x: F): F {
+  const { k, hi, qlo } = reduce(x, EXPM1_POLY);
+  return select(eq(x, 0), x, shifted(ldexpNormal(1, k), hi, qlo));
 }
 
 /** (2^k - 1) + 2^k (hi + (q - lo)), from 2^k. */
