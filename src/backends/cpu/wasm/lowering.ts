@@ -72,13 +72,16 @@ function finiteNonzero(f: FunctionBuilder, abs: number): void {
  * bit shift out), and one multiplication scales.
  */
 const ldexpNormal: Lowering = (f, operands) => {
-  push(f, operand(operands, 0));
+  const a = operand(operands, 0);
+  // 2^k itself (expm1's 2^k - 1) needs no product: 1 * 2^k is exact.
+  const one = "constant" in a && a.constant === 1;
+  if (!one) push(f, a);
   push(f, operand(operands, 1));
   f.f32x4(MAGIC + BIAS)
     .simd(Simd.f32x4Add)
     .i32(23)
     .simd(Simd.i32x4Shl);
-  f.simd(Simd.f32x4Mul);
+  if (!one) f.simd(Simd.f32x4Mul);
 };
 
 /**
