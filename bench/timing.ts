@@ -21,6 +21,8 @@ export interface TimingOptions {
 
 /** The fewest repetitions a budget may cut a measurement to. */
 export const MIN_REPS = 3;
+/** Warm-up calls go on until this much time has passed (one call, if it alone takes longer). */
+const WARM_MS = 100;
 
 export interface Timing {
   /** Calls per repetition. */
@@ -89,7 +91,7 @@ async function block(timed: Runner, k: number): Promise<number> {
 
 /**
  * Times `timed.call` in repetitions of K back-to-back calls, verifying each repetition's result.
- * The first call warms up (pipeline compilation, pool allocation) and is not reported.
+ * The first calls warm up (pipeline and JIT compilation, pool allocation) and are not reported.
  */
 export function timeCalls(timed: Timed, options: TimingOptions): Promise<Timing> {
   return timeRuns(timed, options);
@@ -102,8 +104,13 @@ export function timeCalls(timed: Timed, options: TimingOptions): Promise<Timing>
 export async function timeRuns(timed: Runner, options: TimingOptions): Promise<Timing> {
   const { targetMs, maxK, budgetMs } = options;
   let reps = options.reps;
-  const warm = await block(timed, 1);
+  let warm = await block(timed, 1);
   await timed.verify();
+  // More warm-up calls, until WARM_MS have passed in all: V8 runs Wasm on its baseline compiler's
+  // code at first and swaps in TurboFan's once that is ready, in the background, so the calls
+  // just after the first (a kernel's, or a peer's Wasm function's) can still be the slow code.
+  // One warm-up call left those in the timed repetitions of the row timed first with K = 1.
+  for (let spent = warm; spent < WARM_MS; spent += warm) warm = await block(timed, 1);
   let k = 1;
   let elapsed = warm;
   // A call that alone takes a second (a software adapter, a big tensor) needs K = 1; skipping
