@@ -7,10 +7,18 @@
 
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { Activation, gpuarray, np, setBackend, type ActivationName } from "../src/index.js";
+import {
+  ACTIVATION_NAMES,
+  Activation,
+  gpuarray,
+  np,
+  setBackend,
+  type ActivationName,
+} from "../src/index.js";
 import { guardRegions, resolveGuards } from "../src/ops/guard.js";
 import { add, exp, guard, input, lt, mul, topologicalOrder } from "../src/ops/ir.js";
-import { expandTranscendentals } from "../src/ops/libm.js";
+import { activationKernel } from "../src/ops/kernels.js";
+import { expandKernel, expandTranscendentals } from "../src/ops/libm.js";
 
 /** Lanes per block: UNROLL (4) groups of four float32 lanes in the contiguous loop. */
 const BLOCK = 16;
@@ -25,6 +33,7 @@ const RARE: Partial<Record<ActivationName, readonly number[]>> = {
   gelu: [-14, 14, 9.5, -12.8, 12.5, -15.5, -18],
   geluTanh: [-30, 30, -6, -5.3],
   silu: [-100, 100, -90, -30.5],
+  swish: [-100, 100, -90, -30.5],
   softPlus: [-100, 100, 89, 16.6],
   mish: [-100, 30],
   selu: [-30, -17.9],
@@ -33,15 +42,9 @@ const RARE: Partial<Record<ActivationName, readonly number[]>> = {
   tanhShrink: [-20, 20, 9, 8.3, 1e-8],
 };
 /** The functions whose backward kernel has a guard (backward reads x, or y = forward(x)). */
-const BACKWARD_GUARDED: readonly ActivationName[] = [
-  "softPlus",
-  "logSigmoid",
-  "silu",
-  "tanhShrink",
-  "gelu",
-  "geluTanh",
-  "mish",
-];
+const BACKWARD_GUARDED = ACTIVATION_NAMES.filter(
+  (name) => guardRegions(expandKernel(activationKernel(name, "backward")).body).size > 0,
+);
 const SPECIAL = [NaN, Infinity, -Infinity, 1e-40, -1.4e-45, -0, 3e38, -3e38];
 const LONGEST = 2 * BLOCK + BLOCK / 2;
 /** Gradients for the backward runs, of both signs and none zero. */
@@ -109,10 +112,15 @@ describe("guards: a lane's result does not depend on its block (cpu, Wasm SIMD)"
     });
   }
 
+  it("sweeps every guarded backward kernel, each with rare values of its own", () => {
+    assert.ok(BACKWARD_GUARDED.length >= 7, BACKWARD_GUARDED.join());
+    for (const name of BACKWARD_GUARDED) assert.ok(RARE[name], name);
+  });
+
   for (const name of BACKWARD_GUARDED) {
     it(`${name} backward: a rare x, and a rare g, at every position of every length up to ${LONGEST}`, async () => {
       const run = (values: Float32Array, grads: Float32Array) => backward(name, values, grads);
-      for (const rare of [...SPECIAL, ...RARE[name]!]) {
+      for (const rare of [...SPECIAL, ...(RARE[name] ?? [])]) {
         await checkEveryPosition(`${name} backward`, run, rare);
       }
       for (const rare of SPECIAL) await checkEveryPosition(`${name} backward, g`, run, rare, true);

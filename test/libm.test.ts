@@ -21,7 +21,13 @@ import {
 } from "../src/ops/ir.js";
 import { guardRegions } from "../src/ops/guard.js";
 import { shareEqual } from "../src/ops/share.js";
-import { exp32, expandKernel, expandTranscendentals, log1pUnit } from "../src/ops/libm.js";
+import {
+  exp32,
+  expandKernel,
+  expandTranscendentals,
+  log1pF32,
+  log1pUnit,
+} from "../src/ops/libm.js";
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -383,6 +389,17 @@ describe("log1pUnit: log1p of an argument known to be in [0, 1]", () => {
     ];
     for (const [lo, hi] of ranges) {
       measure(t, fn, compiled, `[${lo}, ${hi}]`, between(lo, hi, 1 << 18));
+    }
+  });
+
+  it("gives log1pF32's bits over [0, 1], without its ilogb, ldexp and specials", () => {
+    const general = compile(log1pF32);
+    const f32 = new Float32Array(2);
+    const u = new Uint32Array(f32.buffer);
+    for (const x of between(0, 1, 1 << 20)) {
+      f32[0] = compiled.run(x);
+      f32[1] = general.run(x);
+      if (u[0] !== u[1]) assert.fail(`log1pUnit(${x}) = ${f32[0]}, log1pF32 ${f32[1]}`);
     }
   });
 

@@ -74,6 +74,7 @@ describe("knownUnitInterval and log1p of a value in [0, 1]", () => {
   it("holds for constants in [0, 1], exp of a non-positive value and selects of such", () => {
     assert.ok(knownUnitInterval(constant(0)) && knownUnitInterval(constant(1)));
     assert.ok(!knownUnitInterval(constant(1.5)) && !knownUnitInterval(constant(-0.5)));
+    assert.ok(!knownUnitInterval(constant(-0)), "log1pUnit(-0) would give +0");
     assert.ok(
       knownUnitInterval(exp(neg(abs(x)))) && knownUnitInterval(exp(select(gt(x, 0), 0, x))),
     );

@@ -2,6 +2,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ACTIVATION_NAMES } from "../src/ops/activations.js";
+import { guardRegions } from "../src/ops/guard.js";
 import { activationKernel } from "../src/ops/kernels.js";
 import {
   add,
@@ -48,5 +50,31 @@ describe("shareEqual", () => {
       (e) => e.op === "gt" && e.operands[0]!.op === "input" && e.operands[1]!.value === 0,
     );
     assert.equal(tests.length, 1);
+  });
+
+  it("hoists no exact-side work out of the guards of any kernel", () => {
+    // Merging two equal nodes of different guards' exact sides would leave the node in neither
+    // region, computed for every block: every node outside all regions must be one that the
+    // fast path (each guard's condition and fast side) needs anyway.
+    for (const name of ACTIVATION_NAMES) {
+      for (const direction of ["forward", "backward"] as const) {
+        const body = expandKernel(activationKernel(name, direction)).body;
+        const owned = new Set<Expr>();
+        for (const { fast, exact } of guardRegions(body).values()) {
+          for (const e of [...fast, ...exact]) owned.add(e);
+        }
+        const fastPath = new Set<Expr>();
+        const visit = (e: Expr): void => {
+          if (fastPath.has(e)) return;
+          fastPath.add(e);
+          (e.op === "guard" ? e.operands.slice(0, 2) : e.operands).forEach(visit);
+        };
+        visit(body);
+        for (const e of topologicalOrder(body)) {
+          if (owned.has(e) || ["const", "input", "param"].includes(e.op)) continue;
+          assert.ok(fastPath.has(e), `${name}.${direction}: ${e.op} hoisted`);
+        }
+      }
+    }
   });
 });

@@ -69,7 +69,7 @@ const EXP_MAX = 88.72283172607422;
  * (2^-26 e^r - 1 with 2^-26 e^r < 2^-25, half an ULP of 1); -18 keeps k = round(x * log2e) >= -26.
  */
 const EXPM1_LO = -18;
-/** From here up, k = round(x log2e) >= -24, where expm1NonPositive's fast side holds. */
+/** From here up, k = round(x log2e) >= -24, where the fast side of both expm1s holds. */
 const EXPM1_NEAR_LO = -16.5;
 /** Below these |x|, expm1(x) and log1p(x) round to x itself (x^2/2 is under half an ULP). */
 const EXPM1_TINY = 2 ** -25;
@@ -141,11 +141,11 @@ export function exp32(x: F, nonPositive = false): F {
  *   2^-k)));
  * - k < -24: 2^k e^r is computed as for exp, then 1 is subtracted.
  * The fast side is expm1NonPositive's, for blocks of arguments in [-16.5, 0]: what softplus's
- * and logSigmoid's backward (-y, y) and celu (x / alpha) receive from ordinary data. Blocks with
+ * and logSigmoid's backward (-y, y) and celu (min(x, 0) / alpha) receive from ordinary data. Blocks with
  * a positive argument (none of the activations' own in practice) take the exact side.
  */
 export function expm1F32(x: F): F {
-  // Clamped to EXP_MAX, not EXP_HI: an Inf from ldexp would meet arithmetic (scaled - 1) below.
+  // Clamped to EXP_MAX, not EXP_HI: near and scaled stay finite; the select below gives Inf.
   const { k, hi, qlo } = reduce(clamp(x, EXPM1_LO, EXP_MAX), EXPM1_POLY);
   const twoToMinusK = ldexp(1, neg(k));
   const near = ldexp(add(add(sub(1, twoToMinusK), hi), qlo), k);
@@ -184,7 +184,7 @@ function nonPositiveCore(k: F, hi: F, qlo: F): F {
 /**
  * The fast side of both expm1s, for x in [-16.5, 0] (k >= -24): nonPositiveCore's first form
  * with 2^k a plain product, one 2^k where the positive forms need two. Tiny x need no select of
- * their own: k = 0 and (0 + x) + q rounds to x, as q < x^2 is under half an ULP of x; only a
+ * their own: k = 0 and 0 + 1 (x + q) rounds to x, as q < x^2 is under half an ULP of x; only a
  * zero is selected, as the sum would turn -0 into +0 (elu's expm1(0) for every positive x, and
  * tanh's expm1(-0) at 0, are why zeros must stay fast).
  */
@@ -244,7 +244,7 @@ export function log1pF32(x: F): F {
  * - Below sqrt(2) - 1: k = 0, f = x, c = 0, as log1pF32's direct form.
  * - From there up: u = 1 + x is in [1.41, 2], so m = u / 2 and f = m - 1 are exact (f in
  *   [sqrt(2)/2 - 1, 0]), k = 1, and c = x - (u - 1) is u's rounding error, exact. c / u is at
- *   most 0.7 ULP of the result, so its division's error is negligible even on a GPU.
+ *   most about 1.4 ULP of the result, so its division's error is negligible even on a GPU.
  * Tiny x need no select of their own: the result x - (f^2/2 - s (f^2/2 + R)) rounds to x, as
  * f^2/2 is under half an ULP of x; 0 gives +0 and NaN gives NaN (wide is false, f = x).
  */

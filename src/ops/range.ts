@@ -2,8 +2,8 @@
 // from how they are built, so that an expansion can drop the branches for arguments it cannot
 // receive (libm.ts: expm1 of tanh's -2|z| and of elu's and selu's min(x, 0) never overflows,
 // and its 2^k is at most 1; log1p of softplus's exp(-|z|) in [0, 1] needs no ilogb or ldexp).
-// NaN passes every rule: an expansion decides NaN by comparisons of
-// its own, so a NaN argument takes its exact side whatever its claimed sign.
+// NaN passes every rule: an expansion decides NaN by comparisons of its own, or lets it
+// propagate, so a NaN argument gets NaN whatever its claimed sign or range.
 
 import type { Expr } from "./ir.js";
 
@@ -18,15 +18,16 @@ export function knownNonNegative(e: Expr): boolean {
 }
 
 /**
- * True when every non-NaN value of `e` is in [0, 1]: a constant there, exp of a non-positive
- * argument (exp32 rounds e^x to at most 1 for x <= 0: k <= 0 and 1 + (hi + (q - lo)) <= 1 at
- * k = 0), or a select of two such values.
+ * True when every non-NaN value of `e` is in [0, 1] (-0 excluded: log1pUnit gives +0 for it):
+ * a constant there, exp of a non-positive argument (exp32 rounds e^x to at most 1 for x <= 0:
+ * k <= 0, 1 + (hi + (q - lo)) <= 1 at k = 0, and below 2 times 2^k <= 1/2 otherwise), or a
+ * select of two such values.
  */
 export function knownUnitInterval(e: Expr): boolean {
   const [a, b, c] = e.operands;
   switch (e.op) {
     case "const":
-      return e.value! >= 0 && e.value! <= 1;
+      return Object.is(e.value, 0) || (e.value! > 0 && e.value! <= 1);
     case "exp":
       return knownNonPositive(a!);
     case "select":

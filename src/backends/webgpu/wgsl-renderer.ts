@@ -11,6 +11,7 @@
 
 import { resolveGuards } from "../../ops/guard.js";
 import { expandKernel } from "../../ops/libm.js";
+import { shareEqual } from "../../ops/share.js";
 import {
   OPS,
   topologicalOrder,
@@ -260,8 +261,10 @@ export const MAX_REDO_CAPACITY = MAX_GROUPS * WORKGROUP_SIZE;
 export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
   if (kernel.paramCount > MAX_PARAMS) throw new Error(`${kernel.id}: too many parameters`);
   // A GPU thread computes one element, so a guard's fast side would be work on top of the
-  // exact side, not instead of it: only the exact side is rendered.
-  const expanded = { ...kernel, body: resolveGuards(expandKernel(kernel).body, "exact") };
+  // exact side, not instead of it: only the exact side is rendered, with its equal nodes
+  // merged again (share.ts keeps apart those of different guards, which no longer exist here).
+  const exact = resolveGuards(expandKernel(kernel).body, "exact");
+  const expanded = { ...kernel, body: shareEqual(exact) };
   const float32 = variant.dtype === "float32";
   const redo = float32 && needsInterpreter(expanded);
   const word = float32 ? "f32" : "u32";
