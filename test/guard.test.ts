@@ -52,8 +52,12 @@ const GRADS = Float32Array.from({ length: LONGEST }, (_, i) => (i % 2 ? -1 : 1) 
 
 const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
 
-async function forward(name: ActivationName, values: Float32Array): Promise<Float32Array> {
-  const act = new Activation(name);
+async function forward(
+  name: ActivationName,
+  values: Float32Array,
+  args: readonly number[] = [],
+): Promise<Float32Array> {
+  const act = new Activation(name, { args: [...args] });
   return (await act.forward(gpuarray.toGpu(np.array(values))).get()).data;
 }
 
@@ -62,8 +66,9 @@ async function backward(
   name: ActivationName,
   values: Float32Array,
   grads: Float32Array,
+  args: readonly number[] = [],
 ): Promise<Float32Array> {
-  const act = new Activation(name);
+  const act = new Activation(name, { args: [...args] });
   act.forward(gpuarray.toGpu(np.array(values)));
   return (await act.backward(gpuarray.toGpu(np.array(grads))).get()).data;
 }
@@ -124,6 +129,26 @@ describe("guards: a lane's result does not depend on its block (cpu, Wasm SIMD)"
         await checkEveryPosition(`${name} backward`, run, rare);
       }
       for (const rare of SPECIAL) await checkEveryPosition(`${name} backward, g`, run, rare, true);
+    });
+  }
+
+  // The kernels of other args: softPlus(beta, threshold) carries beta x exactly and has its
+  // own tail guard; silu(beta) is not the atDefaults form.
+  for (const [name, args] of [
+    ["softPlus", [0.7, 20]],
+    ["silu", [0.7]],
+  ] as const) {
+    it(`${name}(${args.join(", ")}) forward and backward: a rare x, and a rare g, at every position`, async () => {
+      const rares = [...SPECIAL, ...RARE[name]!];
+      for (const rare of rares) {
+        await checkEveryPosition(`${name}(${args})`, (values) => forward(name, values, args), rare);
+      }
+      const run = (values: Float32Array, grads: Float32Array) =>
+        backward(name, values, grads, args);
+      for (const rare of rares) await checkEveryPosition(`${name}(${args}) backward`, run, rare);
+      for (const rare of SPECIAL) {
+        await checkEveryPosition(`${name}(${args}) backward, g`, run, rare, true);
+      }
     });
   }
 
