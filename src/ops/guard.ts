@@ -2,7 +2,7 @@
 // a guard needs that nothing else does, so the Wasm renderer can compute them inside its branch
 // only, and a rewrite that keeps one side, for renderers that evaluate every element alike.
 
-import { topologicalOrder, type Expr, type F } from "./ir.js";
+import { topologicalOrder, withOperands, type Expr, type F } from "./ir.js";
 
 /** For each guard: the nodes only its fast side needs, and those only its exact side needs. */
 export interface GuardRegions {
@@ -51,14 +51,8 @@ export function resolveGuards(body: F, side: "fast" | "exact"): F {
   const rewritten = new Map<Expr, Expr>();
   for (const expr of topologicalOrder(body)) {
     const operands = expr.operands.map((operand) => rewritten.get(operand)!);
-    let result: Expr;
-    if (expr.op === "guard") {
-      result = operands[side === "fast" ? 1 : 2]!;
-    } else if (operands.every((operand, i) => operand === expr.operands[i])) {
-      result = expr;
-    } else {
-      result = Object.freeze({ ...expr, operands });
-    }
+    const result =
+      expr.op === "guard" ? operands[side === "fast" ? 1 : 2]! : withOperands(expr, operands);
     rewritten.set(expr, result);
   }
   return rewritten.get(body) as F;

@@ -135,6 +135,13 @@ export const select = (cond: B, then: FLike, otherwise: FLike): F =>
 export const guard = (cond: B, fast: FLike, exact: FLike): F =>
   node("f", "guard", [cond, lift(fast), lift(exact)]);
 
+/** expr with these operands: expr itself when they are its own, else a frozen copy (rewrites). */
+export function withOperands(expr: Expr, operands: readonly Expr[]): Expr {
+  return operands.every((operand, i) => operand === expr.operands[i])
+    ? expr
+    : Object.freeze({ ...expr, operands });
+}
+
 /** An elementwise kernel: out[i] = body(inputs[i], params) for each element i it is run over. */
 export interface Kernel {
   /** Unique and stable, e.g. "sigmoid.backward": backends key their caches by it. */

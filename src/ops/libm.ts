@@ -34,6 +34,7 @@ import {
   select,
   sub,
   topologicalOrder,
+  withOperands,
   type Expr,
   type F,
   type Kernel,
@@ -284,11 +285,10 @@ export function expandTranscendentals(body: F): F {
   for (const expr of topologicalOrder(body)) {
     const operands = expr.operands.map((operand) => rewritten.get(operand)!);
     const expand = EXPANSIONS[expr.op];
-    let result: Expr;
-    if (expand !== undefined) {
-      result = expand(operands[0] as F, expr.operands[0]!, operands[1] as F);
-    } else if (operands.every((operand, i) => operand === expr.operands[i])) result = expr;
-    else result = Object.freeze({ ...expr, operands });
+    const result =
+      expand !== undefined
+        ? expand(operands[0] as F, expr.operands[0]!, operands[1] as F)
+        : withOperands(expr, operands);
     rewritten.set(expr, result);
   }
   return rewritten.get(body) as F;

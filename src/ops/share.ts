@@ -13,7 +13,7 @@
 // computes anyway.
 
 import { guardRegions } from "./guard.js";
-import { topologicalOrder, type Expr, type F } from "./ir.js";
+import { topologicalOrder, withOperands, type Expr, type F } from "./ir.js";
 
 /** A leaf's identity: constants by value (-0 apart from +0), inputs by name, params by index. */
 function leafKey(e: Expr): string | null {
@@ -61,9 +61,7 @@ export function shareEqual(body: F): F {
     let result = byKey.get(`top ${shape}`);
     if (result === undefined && own !== undefined) result = byKey.get(`${own} ${shape}`);
     if (result === undefined) {
-      result = operands.every((o, i) => o === expr.operands[i])
-        ? expr
-        : Object.freeze({ ...expr, operands });
+      result = withOperands(expr, operands);
       byKey.set(`${own ?? "top"} ${shape}`, result);
       ids.set(result, ids.size);
     }
