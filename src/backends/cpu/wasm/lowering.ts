@@ -180,8 +180,8 @@ const isPositiveZero = (value: Value): boolean =>
 /**
  * select(c, a, b) is bitselect(a, b, c), which V8 lowers to three x64 instructions; with +0
  * (all bits clear) on one side, one and or andnot gives the same bits, for any c: bitselect(a,
- * 0, c) is a & c and bitselect(0, b, c) is b & ~c (relu's, elu's and softplus's max(x, 0),
- * clampGrad's g or 0).
+ * 0, c) is a & c and bitselect(0, b, c) is b & ~c (a max(x, 0), a gradient kept or
+ * zeroed).
  */
 const select: Lowering = (f, operands) => {
   const [c, a, b] = [0, 1, 2].map((i) => operand(operands, i)) as [Value, Value, Value];
