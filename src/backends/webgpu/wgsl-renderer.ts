@@ -35,7 +35,7 @@ const call =
 
 const UNEXPANDED: Lowering = () => {
   throw new Error(
-    "exp, expm1, log1p and erfc must be expanded (src/ops/libm.ts) before WGSL lowering",
+    "exp, expm1, log1p, erfc and expNear must be expanded (src/ops/libm.ts) before WGSL lowering",
   );
 };
 

@@ -198,7 +198,7 @@ function negatedMagnitude(f: FunctionBuilder, a: Value): void {
 
 const UNEXPANDED: Lowering = () => {
   throw new Error(
-    "exp, expm1, log1p and erfc must be expanded (src/ops/libm.ts) before Wasm lowering",
+    "exp, expm1, log1p, erfc and expNear must be expanded (src/ops/libm.ts) before Wasm lowering",
   );
 };
 
