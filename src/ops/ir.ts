@@ -33,7 +33,8 @@ export const OPS = {
   ldexp: { operands: ["f", "f"], result: "f" },
   /**
    * a * 2^k where the caller guarantees an integer-valued k in [-126, 127] and a normal (or zero)
-   * product: one multiplication, which is then exactly ldexp. For guards' fast sides.
+   * product: one multiplication, which is then exactly ldexp. For guards' fast sides and forms
+   * whose k is bounded (expm1 of an argument clamped to [-18, 0]).
    */
   ldexpNormal: { operands: ["f", "f"], result: "f" },
   /** floor(log2 |a|) for finite nonzero a, as a float (subnormal a included). */

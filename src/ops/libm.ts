@@ -133,17 +133,16 @@ export function exp32(x: F, nonPositive = false): F {
 
 /**
  * expm1(x) in float32, by k = round(x log2e), with expm1(r) = hi + (q - lo), |r| <= 0.35:
- * - -24 <= k <= 0: (2^k - 1) + 2^k expm1(r), expm1NonPositive's form (every x <= 0 down to
- *   -16.5 has such a k);
+ * - k <= 0: expm1NonPositive's form, shiftedWide (k reaches -26 at the clamp);
  * - 1 <= k <= 24: 2^k (t + expm1(r)), t = 1 - 2^-k exact, so (t + hi) + (q - lo) rounds twice
  *   at the result's scale (2^k expm1(r) as above would carry expm1(r)'s rounding, 2^k times
  *   larger, into a result that at k = 1 is as small as 0.41);
  * - k >= 25: t would round, so its 2^-k goes into the small term: 2^k (1 + (hi + ((q - lo) -
- *   2^-k)));
- * - k < -24: 2^k e^r is computed as for exp, then 1 is subtracted.
- * The fast side is expm1NonPositive's, for blocks of arguments in [-16.5, 0]: what softplus's
- * and logSigmoid's backward (-y, y) and celu (min(x, 0) / alpha) receive from ordinary data. Blocks with
- * a positive argument (none of the activations' own in practice) take the exact side.
+ *   2^-k))).
+ * The fast side is the same form with `shifted`, for blocks of arguments in [-16.5, 0] (k >=
+ * -24): what softplus's and logSigmoid's backward (-y, y) and celu (min(x, 0) / alpha) receive
+ * from ordinary data. Blocks with a positive argument (none of the activations' own in practice)
+ * take the exact side.
  */
 export function expm1F32(x: F): F {
   // Clamped to EXP_MAX, not EXP_HI: near and scaled stay finite; the select below gives Inf.
@@ -152,50 +151,54 @@ export function expm1F32(x: F): F {
   const near = ldexp(add(add(sub(1, twoToMinusK), hi), qlo), k);
   const scaled = ldexp(add(1, add(hi, sub(qlo, select(gt(k, 0), twoToMinusK, 0)))), k);
   const positive = select(le(k, 24), near, scaled);
-  // min(k, 0): no 2^k past the float range for nonPositiveCore's far form to subtract from.
-  const core = select(ge(k, 1), positive, nonPositiveCore(pmin(k, 0), hi, qlo));
+  // min(k, 0): a 2^k that ldexpNormal can build, where the positive forms are selected.
+  const core = select(ge(k, 1), positive, shiftedWide(ldexpNormal(1, pmin(k, 0)), hi, qlo));
   // Tiny x (and -0) give x itself; so does NaN, for which the comparison is false.
   const exact = select(ge(x, EXP_OVERFLOW), Infinity, select(ge(abs(x), EXPM1_TINY), core, x));
-  return guard(and(ge(x, EXPM1_NEAR_LO), le(x, 0)), nonPositiveFast(x), exact);
+  return guard(and(ge(x, EXPM1_NEAR_LO), le(x, 0)), nonPositiveNear(x, shifted), exact);
 }
 
 /**
- * expm1(x) for an argument known to be <= 0 or NaN (range.ts: tanh's -2|z|, elu's min(x, 0)):
- * expm1F32's forms for k <= 0, with nothing to overflow and no positive branch.
+ * expm1(x) for an argument known to be <= 0 or NaN (range.ts: tanh's -2|z|, elu's min(x, 0)),
+ * with no branch: clamped to -18, every x has -26 <= k <= 0, so 2^k is one product and the wide
+ * form holds throughout. A guard that sent x < -16.5 to an exact side cost more than the two ops
+ * the wide form adds (elu and tanh ran 10% and 20% slower with it), and gave the same bits.
  */
 export function expm1NonPositive(x: F): F {
-  const { k, hi, qlo } = reduce(clamp(x, EXPM1_LO, 0), EXPM1_POLY);
-  // Tiny x (and -0, which the clamp makes +0) give x itself; so does NaN.
-  const exact = select(ge(abs(x), EXPM1_TINY), nonPositiveCore(k, hi, qlo), x);
-  return guard(ge(x, EXPM1_NEAR_LO), nonPositiveFast(x), exact);
+  return select(isnan(x), x, nonPositiveNear(pmax(EXPM1_LO, x), shiftedWide));
 }
 
 /**
- * expm1 for k <= 0: (2^k - 1) + 2^k expm1(r) for k >= -24, where 2^k - 1 and the product by 2^k
- * are exact and the last sum rounds once at the result's scale; expm1(r), rounded at |r| <=
- * 0.35, moves it by at most half an ULP at k = -1 and far less below. k = 0 gives hi + (q - lo).
- * Below, 2^k - 1 would round (2^-25 - 1 rounds to -1, an ULP off the result): 2^k (1 +
- * expm1(r)) - 1.
+ * expm1 for x <= 0 from 2^k: k = 0 gives hi + (q - lo); tiny x need no select of their own: k = 0
+ * and 0 + 1 (x + q) rounds to x, as q < x^2 is under half an ULP of x; only a zero is selected,
+ * as the sum would turn -0 into +0 (elu's expm1(0) for every positive x, and tanh's expm1(-0) at
+ * 0, are why zeros must stay in this form). With `shifted`, the fast side of expm1F32, for x in
+ * [-16.5, 0].
  */
-function nonPositiveCore(k: F, hi: F, qlo: F): F {
-  const far = sub(ldexp(add(1, add(hi, qlo)), k), 1);
-  return select(ge(k, -24), shifted(ldexp(1, k), hi, qlo), far);
-}
-
-/**
- * The fast side of both expm1s, for x in [-16.5, 0] (k >= -24): nonPositiveCore's first form
- * with 2^k a plain product, one 2^k where the positive forms need two. Tiny x need no select of
- * their own: k = 0 and 0 + 1 (x + q) rounds to x, as q < x^2 is under half an ULP of x; only a
- * zero is selected, as the sum would turn -0 into +0 (elu's expm1(0) for every positive x, and
- * tanh's expm1(-0) at 0, are why zeros must stay fast).
- */
-function nonPositiveFast(x: F): F {
+function nonPositiveNear(x: F, form: typeof shifted): F {
   const { k, hi, qlo } = reduce(x, EXPM1_POLY);
-  return select(eq(x, 0), x, shifted(ldexpNormal(1, k), hi, qlo));
+  return select(eq(x, 0), x, form(ldexpNormal(1, k), hi, qlo));
 }
 
-/** (2^k - 1) + 2^k (hi + (q - lo)), from 2^k. */
+/**
+ * (2^k - 1) + 2^k (hi + (q - lo)) for -24 <= k <= 0, where 2^k - 1 and the product by 2^k are
+ * exact and the last sum rounds once at the result's scale; expm1(r), rounded at |r| <= 0.35,
+ * moves it by at most half an ULP at k = -1 and far less below.
+ */
 const shifted = (twoToK: F, hi: F, qlo: F): F => add(sub(twoToK, 1), mul(twoToK, add(hi, qlo)));
+
+/**
+ * shifted, widened to -26 <= k <= 0: below -24, 2^k - 1 rounds (2^-25 - 1 to -1, an ULP off the
+ * result), and t = 2^k - ((2^k - 1) + 1), exact, is what it lost: the sum is then -1 + (2^k
+ * expm1(r) + 2^k), the bits of 2^k (1 + expm1(r)) - 1. Where 2^k - 1 is exact, t = +0 and the
+ * bits are shifted's: adding +0 changes only a -0 product, which meets 2^k - 1 = 0 only at x =
+ * -0, selected in nonPositiveNear.
+ */
+const shiftedWide = (twoToK: F, hi: F, qlo: F): F => {
+  const head = sub(twoToK, 1);
+  const lost = sub(twoToK, add(head, 1));
+  return add(head, add(mul(twoToK, add(hi, qlo)), lost));
+};
 
 /**
  * log1p(x) in float32, after fdlibm: log1p(x) = k ln2 + log(1 + f) + c / u, where

@@ -39,7 +39,7 @@ const UNEXPANDED: Lowering = () => {
   );
 };
 
-/** Guards and the ops only their fast sides use: renderWgsl keeps guards' exact sides only. */
+/** Guards: renderWgsl keeps their exact sides only. */
 const FAST_SIDE_ONLY: Lowering = () => {
   throw new Error("guards are resolved to their exact side before WGSL lowering");
 };
@@ -55,7 +55,8 @@ const EXACT: Record<ComputeOp, Lowering> = {
   expNear: UNEXPANDED,
   round: call("f_round"),
   ldexp: call("f_ldexp"),
-  ldexpNormal: FAST_SIDE_ONLY,
+  // Its k is in [-126, 127] (ir.ts), where f_ldexp's one rounding is what a product by 2^k gives.
+  ldexpNormal: call("f_ldexp"),
   ilogb: call("f_ilogb"),
   add: call("f_add"),
   sub: call("f_sub"),
