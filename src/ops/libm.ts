@@ -162,22 +162,23 @@ export function expm1F32(x: F): F {
  * expm1(x) for an argument known to be <= 0 or NaN (range.ts: tanh's -2|z|, elu's min(x, 0)),
  * with no branch: clamped to -18, every x has -26 <= k <= 0, so 2^k is one product and the wide
  * form holds throughout. A guard that sent x < -16.5 to an exact side cost more than the two ops
- * the wide form adds (elu and tanh ran 10% and 20% slower with it), and gave the same bits.
+ * the wide form adds (elu and tanh ran 10% and 20% slower with it), and gave the same bits. NaN
+ * needs no select of its own: pmax(x, lo) keeps it (x first), and nonPositiveNear selects it.
  */
 export function expm1NonPositive(x: F): F {
-  return select(isnan(x), x, nonPositiveNear(pmax(EXPM1_LO, x), shiftedWide));
+  return nonPositiveNear(pmax(x, EXPM1_LO), shiftedWide);
 }
 
 /**
- * expm1 for x <= 0 from 2^k: k = 0 gives hi + (q - lo); tiny x need no select of their own: k = 0
- * and 0 + 1 (x + q) rounds to x, as q < x^2 is under half an ULP of x; only a zero is selected,
- * as the sum would turn -0 into +0 (elu's expm1(0) for every positive x, and tanh's expm1(-0) at
- * 0, are why zeros must stay in this form). With `shifted`, the fast side of expm1F32, for x in
- * [-16.5, 0].
+ * expm1 for x <= 0 (or NaN) from 2^k: k = 0 gives hi + (q - lo); tiny x need no select of their
+ * own: k = 0 and 0 + 1 (x + q) rounds to x, as q < x^2 is under half an ULP of x. Zeros and NaN
+ * are x itself, selected (the sum would turn -0 into +0: elu's expm1(0) for every positive x, and
+ * tanh's expm1(-0) at 0, are why zeros must stay in this form). With `shifted`, the fast side of
+ * expm1F32, for x in [-16.5, 0].
  */
 function nonPositiveNear(x: F, form: typeof shifted): F {
   const { k, hi, qlo } = reduce(x, EXPM1_POLY);
-  return select(eq(x, 0), x, form(ldexpNormal(1, k), hi, qlo));
+  return select(lt(x, 0), form(ldexpNormal(1, k), hi, qlo), x);
 }
 
 /**
