@@ -70,7 +70,7 @@ const EXP_MAX = 88.72283172607422;
  * (2^-26 e^r - 1 with 2^-26 e^r < 2^-25, half an ULP of 1); -18 keeps k = round(x * log2e) >= -26.
  */
 const EXPM1_LO = -18;
-/** From here up, k = round(x log2e) >= -24, where the fast side of both expm1s holds. */
+/** From here up, k = round(x log2e) >= -24, where expm1F32's fast side (`shifted`) holds. */
 const EXPM1_NEAR_LO = -16.5;
 /** Below these |x|, expm1(x) and log1p(x) round to x itself (x^2/2 is under half an ULP). */
 const EXPM1_TINY = 2 ** -25;
