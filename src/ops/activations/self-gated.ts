@@ -5,7 +5,23 @@
 // with both terms of t's sign, so nothing cancels anywhere (scripts/fit-activations.py prints
 // the constants).
 
-import { abs, add, constant, div, eq, exp, gt, lt, mul, neg, select, sub, type F } from "../ir.js";
+import {
+  abs,
+  add,
+  constant,
+  div,
+  eq,
+  exp,
+  ge,
+  gt,
+  guard,
+  lt,
+  mul,
+  neg,
+  select,
+  sub,
+  type F,
+} from "../ir.js";
 import { horner } from "../libm-common.js";
 import { expParts, gradTimes, productError, scale2, split, splitConstant } from "./exact.js";
 import { clampTo } from "./forms.js";
@@ -132,23 +148,42 @@ const MISH_ROOT_POLY = [
   0.0002801056543830782, -7.613543857587501e-5, -6.874775135656819e-5, 7.361375992331887e-6,
 ];
 
+/** From here up, e^x and mishNear's every intermediate are normal floats. */
+const MISH_NEAR = -87;
+
+/**
+ * mish for x >= MISH_NEAR (and +Inf) with one exp, v = e^-|x|, and one division: the forward
+ * comment's ratio as 1 - t / d, whose rounded part t / d is damped (at most 1/2 for x < 0,
+ * 2/5 for x >= 0): for x < 0 (v = u) x v (1 - v (v + 1) / (v (v + 2) + 2)), for x >= 0 (v =
+ * 1/u) x (1 - 2 v^2 / (1 + 2 v (1 + v))).
+ */
+function mishNear(x: F): F {
+  const v = exp(neg(abs(x)));
+  const negative = lt(x, 0);
+  const twoV = mul(2, v);
+  const t = select(negative, mul(v, add(v, 1)), mul(twoV, v));
+  const d = select(negative, add(mul(v, add(v, 2)), 2), add(1, mul(twoV, add(1, v))));
+  const ratio = sub(1, div(t, d));
+  return mul(x, select(negative, mul(v, ratio), ratio));
+}
+
 export const mish: ActivationSpec = {
   params: [],
   formula: "x * tanh(softplus(x)) = x * tanh(log(1 + exp(x)))",
   derivative: "g * (tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)), sp = softplus(x)",
-  // tanh(log(1 + u)) = u (u + 2) / (u (u + 2) + 2), u = e^x: for x < 0, with u = m 2^k, x m (u + 2)
-  // / (u (u + 2) + 2) scaled by 2^k once (x e^x is subnormal below -87). For x >= 0, with
-  // v = e^-x <= 1, the same ratio is (1 + 2v) / (1 + 2v (1 + v)): nothing overflows.
+  // tanh(log(1 + u)) = u (u + 2) / (u (u + 2) + 2), u = e^x; for x >= 0, with v = e^-x <= 1, the
+  // same ratio is (1 + 2v) / (1 + 2v (1 + v)): nothing overflows. From -87 up, mishNear; below
+  // (the guard's exact side), with u = m 2^k, x m (u + 2) / (u (u + 2) + 2) scaled by 2^k once
+  // (x e^x is subnormal there).
   forward: (x) => {
+    const near = mishNear(x);
     const { m, k } = expParts(x);
     const u = scale2(m, k);
     // (u + 2) / (u (u + 2) + 2) = 1 - u (u + 1) / (...): the part that rounds is damped by u.
     const ratio = sub(1, div(mul(u, add(u, 1)), add(mul(u, add(u, 2)), 2)));
     const tail = gradTimes(x, mul(m, ratio), k);
-    const v = exp(neg(abs(x)));
-    const twoV = mul(2, v);
-    const pos = div(mul(x, add(1, twoV)), add(1, mul(twoV, add(1, v))));
-    return select(eq(x, -Infinity), 0, select(lt(x, 0), tail, pos));
+    const far = select(eq(x, -Infinity), 0, tail);
+    return guard(ge(x, MISH_NEAR), near, select(ge(x, MISH_NEAR), near, far));
   },
   backwardFrom: "x",
   // On [-2, 0), mish' = t P(th), t = th - X0_LO, th = x - X0_HI (exact near X0), P a fit
