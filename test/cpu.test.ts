@@ -138,6 +138,39 @@ describe("cpu backend", () => {
     assert.ok(end <= start + 8 * (1 << 18), `heap grew from ${start} to ${end} bytes`);
   });
 
+  it("keeps a dropped module's last output, and a view of one, for the caller who holds them", () => {
+    // The modules are dropped at once; their outputs' memory must outlive them while a handle
+    // can reach it, through collections and 600 other tensors made and dropped meanwhile.
+    const script = `
+      import { Activation, gpuarray, np, setBackend } from "./src/index.ts";
+      await setBackend("cpu");
+      const collect = async () => {
+        for (let i = 0; i < 3; i++) (globalThis.gc(), await new Promise(setImmediate));
+      };
+      const x = gpuarray.toGpu(np.array(Array.from({ length: 1 << 16 }, (_, i) => (i % 97) - 48), "float32"));
+      const y = new Activation("sigmoid").forward(x);
+      const view = new Activation("tanh").forward(x).reshape([256, 256]);
+      for (let i = 0; i < 600; i++) {
+        new Activation("relu").forward(gpuarray.toGpu(np.zeros([1 << 16], "float32")));
+        if (i % 100 === 99) await collect();
+      }
+      const [ys, vs] = [(await y.get()).data, (await view.get()).data];
+      console.log(JSON.stringify({ y: [ys[0], ys[50]], v: [vs[0], vs[97 * 300 + 50]], stale: y.stale || view.stale }));`;
+    const output = execFileSync(
+      process.execPath,
+      ["--expose-gc", "--import", "tsx", "--input-type=module", "-e", script],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    const { y, v, stale } = JSON.parse(output) as { y: number[]; v: number[]; stale: boolean };
+    const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));
+    // x[i] = (i % 97) - 48: x[0] = -48, x[50] = x[29150] = 2.
+    assert.equal(stale, false);
+    assert.ok(Math.abs(y[0]! - sigmoid(-48)) <= 1e-6 * sigmoid(-48), `y[0] = ${y[0]}`);
+    assert.ok(Math.abs(y[1]! - sigmoid(2)) <= 1e-6, `y[50] = ${y[1]}`);
+    assert.ok(Math.abs(v[0]! - Math.tanh(-48)) <= 1e-6, `v[0] = ${v[0]}`);
+    assert.ok(Math.abs(v[1]! - Math.tanh(2)) <= 1e-6, `v[29150] = ${v[1]}`);
+  });
+
   it("never keeps the process alive: a script using threads exits by itself", () => {
     const script = `
       import { Activation, gpuarray, np, setBackend } from "./src/index.ts";

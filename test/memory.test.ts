@@ -77,6 +77,9 @@ const CPU_LOOPS: [variant: string, heapMiB: number, rssMiB: number][] = [
   // Every step's inputs are new and dropped: evicted tensors are garbage that V8 frees in its
   // own time, so RSS carries some of it.
   ["to-gpu", 40, 1024],
+  // A new module every step, dropped with its outputs: they are evicted like the inputs above
+  // and, once unreachable, as much garbage.
+  ["new-module", 40, 1024],
 ];
 
 describe("a loop that never calls dispose()", () => {

@@ -64,6 +64,19 @@ function registerPending(): void {
 }
 
 /**
+ * For a module's output memory (output-slot.ts), once made: freed when the storage is
+ * unreachable, that is when the module and every handle of it (the last output, a stale one, a
+ * view) are, as each holds it. The collector keeps only the backend's dropper, a key: holding
+ * the storage would keep it, and with it contents that residency moved to an ordinary
+ * ArrayBuffer, until a finalizer ran, which inside a loop that never yields is never. A backend
+ * without one (js) needs nothing: V8 sees its memory.
+ */
+export function collectStorageWhenDropped(storage: Storage): void {
+  const drop = storage.buffer === null ? undefined : storage.backend.dropper?.(storage.buffer);
+  if (drop !== undefined) collector.register(storage, drop);
+}
+
+/**
  * Past this many, a loop that never yields registers them at once rather than hold them all: the
  * list keeps its arrays alive, and with them the host copies of evicted tensors (256 KiB each in
  * a loop at 2^16), so it stays short.

@@ -8,11 +8,13 @@ import type { DType } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";
 import type { Backend, DeviceBuffer } from "./backend.js";
 import { GPUArray } from "./gpuarray.js";
-import { collectWhenDropped, type Storage } from "./lifetime.js";
+import { collectStorageWhenDropped, collectWhenDropped, type Storage } from "./lifetime.js";
 
-// A module that is collected hands its outputs to their last handles, which the caller may still
-// hold: they become ordinary arrays, freed by dispose() or by the collector in turn.
-const ownerGone = new FinalizationRegistry<OutputSlot>((slot) => slot.handOver());
+// A module that is dropped leaves its outputs to the handles the caller may still hold: each
+// output's memory is watched by the collector from the moment it is made, and freed once
+// neither the module nor any handle can reach it. (A finalizer on the module that handed the
+// outputs over held them until it ran, never inside a loop that does not yield: a loop that made
+// a new module every step kept every step's outputs, 0.5 MiB a step at 2^16.)
 
 export class OutputSlot {
   private storage: Storage | null = null;
@@ -26,12 +28,7 @@ export class OutputSlot {
   } | null = null;
 
   /** `madeBy` names the output in a stale handle's error: "the output of ... forward". */
-  constructor(
-    owner: object,
-    private readonly madeBy: string,
-  ) {
-    ownerGone.register(owner, this);
-  }
+  constructor(private readonly madeBy: string) {}
 
   /**
    * Memory for the next output, of `dtype` and `size` on `backend`: the last output's when it
@@ -69,6 +66,7 @@ export class OutputSlot {
     this.retire(fresh.inputs);
     const { backend, buffer } = fresh;
     this.storage = { backend, buffer, version: 0, moduleOwned: true, madeBy: this.madeBy };
+    collectStorageWhenDropped(this.storage);
     return (this.current = new GPUArray(this.storage, shape));
   }
 
@@ -85,8 +83,8 @@ export class OutputSlot {
   }
 
   /**
-   * Gives the last output to its handle for good (reset(), or the module was collected): the
-   * handle stays valid and is freed as any array of the caller's.
+   * Gives the last output to its handle for good (reset()): the handle stays valid and is freed
+   * as any array of the caller's.
    */
   handOver(): void {
     const storage = this.storage;

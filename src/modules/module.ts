@@ -145,8 +145,8 @@ export abstract class Module {
    */
   protected outputSlot(which: "data" | "grad"): OutputSlot {
     this.slots ??= {
-      data: new OutputSlot(this, `the output of ${this.label}.forward`),
-      grad: new OutputSlot(this, `the gradient of ${this.label}.backward`),
+      data: new OutputSlot(`the output of ${this.label}.forward`),
+      grad: new OutputSlot(`the gradient of ${this.label}.backward`),
     };
     return this.slots[which];
   }

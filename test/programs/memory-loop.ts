@@ -2,8 +2,9 @@
 // that nothing else in the test run distorts the heap. Prints one JSON line: the backend's memory
 // figures, RSS, and the last step's results with the inputs that made them.
 //   node --import tsx test/programs/memory-loop.ts <variant> <steps> <backend>
-// Variants: repeat (one module), chain (three modules) or to-gpu (new toGpu inputs every step),
-// each optionally with -yield (a macrotask every step) or -get (await get() every 100 steps).
+// Variants: repeat (one module), chain (three modules), to-gpu (new toGpu inputs every step) or
+// new-module (a new module every step, dropped with its outputs), each optionally with -yield (a
+// macrotask every step) or -get (await get() every 100 steps).
 
 import {
   Activation,
@@ -39,6 +40,10 @@ for (let step = 0; step < steps; step++) {
   if (loop === "chain") {
     y = chain.reduce((input, module) => module.forward(input), x);
     dx = chain.reduceRight<GPUArray>((grad, module) => module.backward(grad), g);
+  } else if (loop === "new-module") {
+    const module = new Activation("sigmoid");
+    y = module.forward(x);
+    dx = module.backward(g);
   } else if (loop === "to-gpu") {
     y = sigmoid.forward(gpuarray.toGpu(xHost));
     dx = sigmoid.backward(gpuarray.toGpu(gHost));
