@@ -40,7 +40,7 @@ const UNEXPANDED: Lowering = () => {
 };
 
 /** Guards: renderWgsl keeps their exact sides only. */
-const FAST_SIDE_ONLY: Lowering = () => {
+const RESOLVED_GUARD: Lowering = () => {
   throw new Error("guards are resolved to their exact side before WGSL lowering");
 };
 
@@ -75,7 +75,7 @@ const EXACT: Record<ComputeOp, Lowering> = {
   or: ([a, b]) => `(${a} | ${b})`,
   not: ([a]) => `(!${a})`,
   select: call("f_select"),
-  guard: FAST_SIDE_ONLY,
+  guard: RESOLVED_GUARD,
 };
 
 /** The ops `body` computes with the hardware, flagging results a subnormal may have spoiled. */
@@ -191,7 +191,7 @@ function renderInterpreter(kernel: Kernel): string {
         return kind === "f" ? `bitcast<f32>(${reg})` : `(${reg} != 0u)`;
       });
       const result = EXACT[op as ComputeOp];
-      if (result === UNEXPANDED || result === FAST_SIDE_ONLY) return "";
+      if (result === UNEXPANDED || result === RESOLVED_GUARD) return "";
       const expression = result(operands);
       value = spec.result === "f" ? `bitcast<u32>(${expression})` : `select(0u, 1u, ${expression})`;
     }
