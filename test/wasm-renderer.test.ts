@@ -27,7 +27,9 @@ import {
   mul,
   neg,
   round,
+  scaledProduct,
   select,
+  widePolynomial,
   type F,
   type Kernel,
 } from "../src/ops/ir.js";
@@ -55,6 +57,23 @@ const SPECIAL_MAGNITUDES = [
   1.1754943508222875e-38, 2.9802322387695312e-8, 0.2, 0.5, 1, 2, 2.5, 6, 17.5, 18, 88.7,
   88.72283172607422, 88.72283935546875, 100, 103.97207641601562, 104, 3.4e38, 3.4028234663852886e38,
 ];
+
+/** Every value with every exponent k from `first` to `last` by `step`: [values, k] pairs. */
+function withExponents(
+  values: Float32Array,
+  first: number,
+  last: number,
+  step: number,
+): [Float32Array, Float32Array] {
+  const count = values.length * (Math.floor((last - first) / step) + 1);
+  const a = new Float32Array(count);
+  const k = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    a[i] = values[i % values.length]!;
+    k[i] = first + Math.floor(i / values.length) * step;
+  }
+  return [a, k];
+}
 
 /** Every `stride`th float32 bit pattern, then specials. */
 function float32Inputs(stride: number): Float32Array {
@@ -234,13 +253,7 @@ describe("wasm renderer", () => {
   // ilogb of subnormals, zero, Inf and NaN, copysign with NaN signs, round at ties.
   it("ldexp, ilogb, copysign and round match the JS float32 program at the edges", () => {
     const values = float32Inputs(4099 * 997);
-    const count = values.length * 661;
-    const a = new Float32Array(count);
-    const k = new Float32Array(count);
-    for (let i = 0; i < count; i++) {
-      a[i] = values[i % values.length]!;
-      k[i] = Math.floor(i / values.length) - 330;
-    }
+    const [a, k] = withExponents(values, -330, 330, 1);
     const x = input("x");
     const y = input("y");
     const pair = (id: string, body: F): Kernel => ({ id, inputs: ["x", "y"], paramCount: 0, body });
@@ -254,6 +267,26 @@ describe("wasm renderer", () => {
     checkFloat32(pair("ilogb", ilogb(x)), [], [unary, signs], false);
     checkFloat32(pair("round", round(x)), [], [unary, signs], false);
     checkFloat32(pair("copysign", copysign(x, y)), [], [unary, signs], false);
+  });
+
+  // The float64 steps: scaledProduct with k from -700 to 700 (past its +-600 limit, through
+  // subnormal results and overflow, any a), polyHi and polyLo of every float32 in [-20, 20].
+  it("scaledProduct, polyHi and polyLo match the JS float32 program", () => {
+    const [a, k] = withExponents(float32Inputs(4099 * 997), -700, 700, 10);
+    const [x, y] = [input("x"), input("y")];
+    // b = a, and b a float32 constant (the Harness holds two inputs): a b is exact in float64.
+    for (const body of [scaledProduct(x, x, y), scaledProduct(x, Math.fround(-0.3), y)]) {
+      const kernel: Kernel = { id: "scaledProduct", inputs: ["x", "y"], paramCount: 0, body };
+      checkFloat32(kernel, [], [a, k], false);
+    }
+    const near = float32Inputs(4099).filter((v) => Math.abs(v) <= 20);
+    for (const [part, body] of widePolynomial(
+      x,
+      [0.5, 1.5957691216057308, 0, 0.0713548128],
+    ).entries()) {
+      const kernel: Kernel = { id: `poly${part}`, inputs: ["x"], paramCount: 0, body };
+      checkFloat32(kernel, [], [near], false);
+    }
   });
 
   // select with a +0 side is lowered to one and / andnot, neg of abs to one or of the sign:

@@ -25,6 +25,17 @@ export const OPS = {
    * float64 (js) renderer computes it as it is.
    */
   expNear: { operands: ["f", "f"], result: "f" },
+  /**
+   * polyHi(a) and polyLo(a) carry p(a) = sum of c_i a^i, for the node's float64 `coefficients`,
+   * past float32: polyHi is p(a) rounded to float32, polyLo what that rounding lost, rounded, so
+   * that polyHi + polyLo is p(a) to about 2^-48 relative. For an argument that float32 rounding
+   * would amplify (the argument of exp). The CPU renderers evaluate p(a) in float64 by Horner's
+   * scheme (Wasm's f64x2 lanes and JS numbers give the same bits); for WGSL, which has no f64,
+   * wide.ts expands them into double-float arithmetic. The caller bounds a so that p(a) and
+   * every Horner partial stay far inside float32's range (the expansion's splits need it).
+   */
+  polyHi: { operands: ["f"], result: "f" },
+  polyLo: { operands: ["f"], result: "f" },
   /** Complementary error function, 1 - erf(a). */
   erfc: { operands: ["f"], result: "f" },
   /** Nearest integer, ties to even. */
@@ -37,6 +48,16 @@ export const OPS = {
    * whose k is bounded (expm1 of an argument clamped to [-18, 0]).
    */
   ldexpNormal: { operands: ["f", "f"], result: "f" },
+  /**
+   * a * b * 2^k for an integer-valued k, rounded once, for any a (zero, Inf and NaN give what
+   * a * b gives) and b finite, nonzero and within 2^+-60: a gradient times a derivative's m 2^k
+   * parts, neither product over- or underflowing before the end. The CPU renderers compute it
+   * in float64, where a * b and the scaling are exact (k is limited to +-600 first, past which
+   * every result is 0 or Inf), so one rounding is all. libm.ts expands it for WGSL, as a's
+   * significand times b, then one ldexp: that rounds twice where the result is subnormal (by
+   * at most one subnormal ULP).
+   */
+  scaledProduct: { operands: ["f", "f", "f"], result: "f" },
   /** floor(log2 |a|) for finite nonzero a, as a float (subnormal a included). */
   ilogb: { operands: ["f"], result: "f" },
   add: { operands: ["f", "f"], result: "f" },
@@ -84,6 +105,8 @@ export interface Expr<K extends Kind = Kind> {
   readonly index?: number;
   /** The value of a const node. */
   readonly value?: number;
+  /** A polyHi or polyLo node's polynomial, c_0 first (float64 values). */
+  readonly coefficients?: readonly number[];
 }
 
 export type F = Expr<"f">;
@@ -115,6 +138,19 @@ export const round = unary("round");
 export const ldexp = binary("ldexp");
 export const ldexpNormal = binary("ldexpNormal");
 export const ilogb = unary("ilogb");
+/** The ops with a node's `coefficients`: polynomials evaluated past float32. */
+export type PolynomialOp = "polyHi" | "polyLo";
+const polynomial = (op: PolynomialOp, a: F, coefficients: readonly number[]): F =>
+  node("f", op, [a], { coefficients: Object.freeze([...coefficients]) });
+/** p(a) = sum of coefficients[i] a^i as [hi, lo], to about 2^-48 relative (see OPS.polyHi). */
+export const widePolynomial = (a: F, coefficients: readonly number[]): [F, F] => [
+  polynomial("polyHi", a, coefficients),
+  polynomial("polyLo", a, coefficients),
+];
+/** scaledProduct's renderers limit |k| to this first (see OPS.scaledProduct). */
+export const SCALED_K = 600;
+export const scaledProduct = (a: FLike, b: FLike, k: FLike): F =>
+  node("f", "scaledProduct", [lift(a), lift(b), lift(k)]);
 export const add = binary("add");
 export const sub = binary("sub");
 export const mul = binary("mul");

@@ -29,6 +29,7 @@ import {
   lt,
   mul,
   neg,
+  not,
   pmax,
   pmin,
   select,
@@ -39,6 +40,7 @@ import {
   type F,
   type Kernel,
 } from "./ir.js";
+import { polynomialF32 } from "./double-float.js";
 import { codyWaite, expNearF32, horner, LN2_HI, LN2_LO } from "./libm-common.js";
 import { erfcF32 } from "./libm-erfc.js";
 import { knownNonPositive, knownUnitInterval } from "./range.js";
@@ -280,11 +282,46 @@ const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr, y: F) => F>> 
 };
 
 /**
- * Rewrites every exp, expm1, log1p and erfc node of the DAG into float32 polynomial code; shared nodes
- * stay shared (each node is rewritten once, memoized by identity), and a DAG with nothing to
- * expand is returned as is.
+ * What a backend's arithmetic holds: "float64" keeps polyHi, polyLo and scaledProduct for the
+ * renderer (the CPU's, whose lanes hold float64), "float32" expands them (WGSL's).
  */
-export function expandTranscendentals(body: F): F {
+export type Lanes = "float64" | "float32";
+
+/**
+ * scaledProduct in float32: a's significand times b (exact scaling by 2^-e first), then one
+ * ldexp by e + k, limited to where every backend's ldexp is exact; zero, Inf and NaN a as a b
+ * gives them. The product rounds, and ldexp again where the result is subnormal.
+ */
+function scaledProductF32(a: F, b: F, k: F): F {
+  const ordinary = and(lt(abs(a), Infinity), not(eq(a, 0)));
+  const e = select(ordinary, ilogb(a), 0);
+  const scale = add(e, k);
+  const limited = select(lt(scale, -330), -330, select(lt(330, scale), 330, scale));
+  return select(ordinary, ldexp(mul(ldexp(a, neg(e)), b), limited), mul(a, b));
+}
+
+/** The float32 expansions of the ops that "float64" lanes compute as they are. */
+function expandWide(expr: Expr, operands: readonly Expr[]): Expr {
+  const [a, b, c] = operands as F[];
+  switch (expr.op) {
+    case "polyHi":
+      return polynomialF32(a!, expr.coefficients!)[0];
+    case "polyLo":
+      return polynomialF32(a!, expr.coefficients!)[1];
+    case "scaledProduct":
+      return scaledProductF32(a!, b!, c!);
+    default:
+      return withOperands(expr, operands);
+  }
+}
+
+/**
+ * Rewrites every exp, expm1, log1p, erfc and expNear node of the DAG into float32 polynomial
+ * code, and polyHi, polyLo and scaledProduct too for "float32" lanes; shared nodes stay shared
+ * (each node is rewritten once, memoized by identity), and a DAG with nothing to expand is
+ * returned as is.
+ */
+export function expandTranscendentals(body: F, lanes: Lanes = "float64"): F {
   const rewritten = new Map<Expr, Expr>();
   for (const expr of topologicalOrder(body)) {
     const operands = expr.operands.map((operand) => rewritten.get(operand)!);
@@ -292,7 +329,9 @@ export function expandTranscendentals(body: F): F {
     const result =
       expand !== undefined
         ? expand(operands[0] as F, expr.operands[0]!, operands[1] as F)
-        : withOperands(expr, operands);
+        : lanes === "float32"
+          ? expandWide(expr, operands)
+          : withOperands(expr, operands);
     rewritten.set(expr, result);
   }
   return rewritten.get(body) as F;
@@ -302,6 +341,6 @@ export function expandTranscendentals(body: F): F {
  * The same kernel with its body expanded and its equal nodes merged (share.ts); the id is
  * unchanged.
  */
-export function expandKernel(kernel: Kernel): Kernel {
-  return { ...kernel, body: shareEqual(expandTranscendentals(kernel.body)) };
+export function expandKernel(kernel: Kernel, lanes: Lanes = "float64"): Kernel {
+  return { ...kernel, body: shareEqual(expandTranscendentals(kernel.body, lanes)) };
 }

@@ -56,7 +56,8 @@ export function shareEqual(body: F): F {
   for (const expr of topologicalOrder(body)) {
     const operands = expr.operands.map((operand) => rewritten.get(operand)!);
     const leaf = leafKey(expr);
-    const shape = leaf ?? `${expr.op}(${operands.map((o) => ids.get(o)).join(",")})`;
+    const polynomial = expr.coefficients === undefined ? "" : `[${expr.coefficients.join(",")}]`;
+    const shape = leaf ?? `${expr.op}${polynomial}(${operands.map((o) => ids.get(o)).join(",")})`;
     const own = leaf === null ? region.get(expr) : undefined;
     let result = byKey.get(`top ${shape}`);
     if (result === undefined && own !== undefined) result = byKey.get(`${own} ${shape}`);

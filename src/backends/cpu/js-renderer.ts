@@ -7,6 +7,8 @@ import {
   type Expr,
   type InputName,
   type Kernel,
+  type PolynomialOp,
+  SCALED_K,
 } from "../../ops/ir.js";
 import { erfc64 } from "./erfc64.js";
 
@@ -26,8 +28,33 @@ const exponentOf = (m: number): number => {
 
 const isNegative = (v: number): boolean => v < 0 || Object.is(v, -0);
 
+/**
+ * p(a) by Horner's scheme in float64, from the leading coefficient, skipping the additions of
+ * zero coefficients: the Wasm renderer's f64x2 steps, one for one, so both give the same bits.
+ */
+export function horner64(coefficients: readonly number[], a: number): number {
+  let p = coefficients.at(-1)!;
+  for (let i = coefficients.length - 2; i >= 0; i--) {
+    p *= a;
+    if (coefficients[i] !== 0) p += coefficients[i]!;
+  }
+  return p;
+}
+
+/**
+ * polyHi is p rounded to float32 and polyLo the rest, exact in float64: hi + lo is p in both
+ * precisions (the "float32" mode rounds lo too, as Wasm does).
+ */
+const POLYNOMIALS: Record<PolynomialOp, (coefficients: readonly number[]) => Lowering> = {
+  polyHi: (coefficients) => (a) => Math.fround(horner64(coefficients, a)),
+  polyLo: (coefficients) => (a) => {
+    const p = horner64(coefficients, a);
+    return p - Math.fround(p);
+  },
+};
+
 /** The JavaScript meaning of every op; booleans are 1 and 0. A missing op is a compile error. */
-const LOWERINGS: Record<ComputeOp, Lowering> = {
+const LOWERINGS: Record<Exclude<ComputeOp, PolynomialOp>, Lowering> = {
   neg: (a) => -a,
   abs: (a) => Math.abs(a),
   exp: (a) => Math.exp(a),
@@ -39,6 +66,8 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   ldexp: (a, k) => a * 2 ** k,
   ldexpNormal: (a, k) => a * 2 ** k,
   ilogb: (a) => exponentOf(Math.abs(a)),
+  // a * b is exact in float64 and so is the scaling (|k| <= 600), as in the Wasm renderer.
+  scaledProduct: (a, b, k) => a * b * 2 ** Math.min(Math.max(k, -SCALED_K), SCALED_K),
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -112,7 +141,10 @@ export function compileJs(kernel: Kernel, precision: JsPrecision = "float64"): J
         if (precision === "float32" && NEEDS_EXPANSION.has(expr.op)) {
           throw new Error(`float32 JS kernels need ${expr.op} expanded first (src/ops/libm.ts)`);
         }
-        const lower = LOWERINGS[expr.op];
+        const lower =
+          expr.op === "polyHi" || expr.op === "polyLo"
+            ? POLYNOMIALS[expr.op](expr.coefficients!)
+            : LOWERINGS[expr.op];
         const rounded: Lowering =
           precision === "float32" && expr.kind === "f"
             ? (a, b, c) => Math.fround(lower(a, b, c))

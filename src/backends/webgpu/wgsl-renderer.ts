@@ -35,7 +35,7 @@ const call =
 
 const UNEXPANDED: Lowering = () => {
   throw new Error(
-    "exp, expm1, log1p, erfc and expNear must be expanded (src/ops/libm.ts) before WGSL lowering",
+    "exp, expm1, log1p, erfc, expNear, polyHi, polyLo and scaledProduct must be expanded (src/ops/libm.ts) before WGSL lowering",
   );
 };
 
@@ -58,6 +58,9 @@ const EXACT: Record<ComputeOp, Lowering> = {
   // Its k is in [-126, 127] (ir.ts), where f_ldexp's one rounding is what a product by 2^k gives.
   ldexpNormal: call("f_ldexp"),
   ilogb: call("f_ilogb"),
+  polyHi: UNEXPANDED,
+  polyLo: UNEXPANDED,
+  scaledProduct: UNEXPANDED,
   add: call("f_add"),
   sub: call("f_sub"),
   mul: call("f_mul"),
@@ -264,7 +267,8 @@ export function renderWgsl(kernel: Kernel, variant: WgslVariant): WgslShader {
   // A GPU thread computes one element, so a guard's fast side would be work on top of the
   // exact side, not instead of it: only the exact side is rendered, with its equal nodes
   // merged again (share.ts keeps apart those of different guards, which no longer exist here).
-  const exact = resolveGuards(expandKernel(kernel).body, "exact");
+  // WGSL has no f64: polynomials carried past float32 become double-float code.
+  const exact = resolveGuards(expandKernel(kernel, "float32").body, "exact");
   const expanded = { ...kernel, body: shareEqual(exact) };
   const float32 = variant.dtype === "float32";
   const redo = float32 && needsInterpreter(expanded);

@@ -16,8 +16,9 @@ import {
   neg,
   select,
   sub,
+  scaledProduct,
 } from "../ir.js";
-import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
+import { expParts, paramProduct, scale2 } from "./exact.js";
 import { clampGrad, clampTo, sigmoidOf, sigmoidParts, softplusOf, tanhOf } from "./forms.js";
 import { first, second, type ActivationSpec } from "./spec.js";
 
@@ -134,7 +135,7 @@ export const CORE: Record<(typeof CORE_NAMES)[number], ActivationSpec> = {
     backward: (y, g, p) => {
       const [beta, threshold] = [first(p), second(p)];
       const by = mul(beta, y);
-      const tiny = gradTimes(g, mul(beta, ldexp(y, 128)), -128);
+      const tiny = scaledProduct(g, mul(beta, ldexp(y, 128)), -128);
       const d = mul(g, neg(expm1(neg(by))));
       return select(gt(by, threshold), g, select(lt(by, 2 ** -100), tiny, d));
     },

@@ -20,9 +20,10 @@ import {
   select,
   sub,
   type F,
+  scaledProduct,
 } from "../ir.js";
 import { horner } from "../libm-common.js";
-import { expParts, gradTimes, paramProduct, scale2 } from "./exact.js";
+import { expParts, paramProduct, scale2 } from "./exact.js";
 import { clampTo, sigmoidParts } from "./forms.js";
 import {
   GELU_FAST,
@@ -82,7 +83,7 @@ function siluOf(x: F, zh: F, zl: F | null): F {
   const rest = select(negative, r, mul(e, r)); // 1 - s, without cancelling
   const near = zl === null ? mul(x, s) : mul(x, add(s, mul(zl, mul(s, rest))));
   const { m, k } = expParts(zh, zl ?? 0);
-  const tail = gradTimes(x, m, k);
+  const tail = scaledProduct(x, m, k);
   // Where zh >= -30 (every block of ordinary data) the tail's scaling is not computed.
   return guard(ge(zh, -30), near, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, near)));
 }
@@ -115,7 +116,7 @@ function siluGradOf(x: F, g: F, zh: F, zl: F | null): F {
   const right = mul(r, add(1, mul(select(eq(zh, Infinity), 0, zh), mul(e, r))));
   const { m, k } = expParts(zh, zl ?? 0);
   const zc = select(lt(zh, -300), -300, zh); // past -300 the result is 0 all the same
-  const tail = gradTimes(g, mul(add(1, zc), m), k);
+  const tail = scaledProduct(g, mul(add(1, zc), m), k);
   const d = mul(g, select(lt(zh, 0), left, right));
   // At -Inf the derivative's limit is 0, selected (a GPU compiler may fold g * 0 to 0 anyway).
   return guard(ge(zh, -30), d, select(eq(x, -Infinity), 0, select(lt(zh, -30), tail, d)));
@@ -208,7 +209,7 @@ export const FROM_INPUT: Record<(typeof FROM_INPUT_NAMES)[number], ActivationSpe
       const near = geluGradOf(x, g, phiArgument(x), xc, scale2);
       const xf = clampTo(x, -300, -PHI_LIMIT);
       const { m, k } = gaussParts(xf);
-      const far = gradTimes(
+      const far = scaledProduct(
         g,
         mul(m, mul(INV_SQRT_2PI, sub(xf, div(millsS(div(1, mul(xf, xf))), xf)))),
         k,

@@ -2,10 +2,10 @@
 // e^(-a^2/2) as m 2^k, the same for any x^2 exactly, and the fits that keep gelu's derivative
 // accurate around its root and in its far tail.
 
-import { abs, add, constant, div, le, lt, mul, select, sub, type F } from "../ir.js";
+import { abs, add, constant, div, le, lt, mul, scaledProduct, select, sub, type F } from "../ir.js";
 import { horner } from "../libm-common.js";
 import { expNegSquare, millsDenominator } from "../libm-erfc.js";
-import { expParts, gradTimes, twoProduct } from "./exact.js";
+import { expParts, twoProduct } from "./exact.js";
 
 export const INV_SQRT_2PI = 0.3989422917366028;
 /** sqrt(pi/2) = M(0), as float32: the leading coefficient of the fit below. */
@@ -123,6 +123,6 @@ export function geluGradOf(x: F, g: F, a: F, xc: F, scale: Scale): F {
   const p = horner(th, GELU_ROOT_POLY);
   const root = sub(mul(th, p), mul(GELU_X0_LO, p));
   const tail = mul(INV_SQRT_2PI, sub(div(SQRT_HALF_PI, d), a));
-  const left = gradTimes(g, mul(e, select(lt(x, -3), tail, root)), k);
+  const left = scaledProduct(g, mul(e, select(lt(x, -3), tail, root)), k);
   return select(lt(x, 0), left, right);
 }

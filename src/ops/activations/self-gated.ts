@@ -8,66 +8,44 @@
 import {
   abs,
   add,
-  constant,
   div,
   eq,
   exp,
   ge,
   gt,
   guard,
+  ldexpNormal,
   lt,
   mul,
   neg,
+  pmax,
+  pmin,
+  scaledProduct,
   select,
   sub,
+  widePolynomial,
   type F,
 } from "../ir.js";
 import { horner } from "../libm-common.js";
-import { expParts, gradTimes, productError, scale2, split, splitConstant } from "./exact.js";
+import { expParts, gradTimes, scale2 } from "./exact.js";
 import { clampTo } from "./forms.js";
 import type { ActivationSpec } from "./spec.js";
 
-/** a + b = s + err exactly (Knuth), for variables only (a GPU compiler may fold constants). */
-function twoSum(a: F, b: F): [F, F] {
-  const s = add(a, b);
-  const bb = sub(s, a);
-  return [s, add(sub(a, sub(s, bb)), sub(b, bb))];
-}
-
-/** 2 sqrt(2/pi) and 2 sqrt(2/pi) 0.044715 (PyTorch's constants), as hi + lo float32 pairs. */
-const A_HI = 1.5957691669464111;
-const A_LO = -4.534068054340423e-8;
-const B_HI = 0.07135481387376785;
-const B_LO = 2.3988324659995897e-9;
-const B3_HI = 0.21406444907188416;
-
-/** A_HI and B_HI split for Dekker's products (splitConstant). */
-const A_SPLIT = splitConstant(A_HI);
-const B_SPLIT = splitConstant(B_HI);
+/** 2 sqrt(2/pi), and times 0.044715 (PyTorch's constants), in float64 for widePolynomial. */
+const A = 2 * Math.sqrt(2 / Math.PI);
+const B = A * 0.044715;
+/** A and 3B as float32, for z' in float32 (its rounding is not amplified). */
+const A_HI = Math.fround(A);
+const B3_HI = Math.fround(3 * B);
 
 /**
- * z = 2 sqrt(2/pi) (x + 0.044715 x^3) = a x + b x^3 as zh + zl for |x| <= 20: 1 + tanh(z/2) =
+ * z = 2 sqrt(2/pi) (x + 0.044715 x^3) = A x + B x^3 as zh + zl, for |x| <= 20: 1 + tanh(z/2) =
  * 2 sigmoid(z), and sigmoid(z) for z << 0 is e^z, whose relative error is z's absolute error
- * (float32 z would cost |z| ULPs, 30 at x = -6). a x and b x^3 are carried as exact products;
- * x is bounded, so they share x's split and need none of twoProduct's checks.
+ * (float32 z would cost |z| ULPs, 30 at x = -6).
  */
-function geluTanhZ(x: F): [F, F, F, F] {
-  const xs = split(x);
-  const p = mul(x, A_HI);
-  const pl = productError(p, xs, A_SPLIT);
-  const sh = mul(x, x);
-  const sl = productError(sh, xs, xs);
-  const q = mul(sh, B_HI);
-  const ql = productError(q, split(sh), B_SPLIT);
-  const r = mul(q, x);
-  const rl = productError(r, split(q), xs);
-  const low = add(
-    add(pl, mul(x, A_LO)),
-    add(rl, mul(x, add(ql, add(mul(sl, B_HI), mul(sh, B_LO))))),
-  );
-  const [zh, zs] = twoSum(p, r);
-  return [zh, add(zs, low), r, rl];
-}
+const Z_POLY = [0, A, 0, B];
+/** 1 + z + 2 B x^3 = 1 + A x + 3 B x^3, the derivative's numerator but for e^z (below). */
+const N_POLY = [1, A, 0, 3 * B];
 
 /**
  * geluTanh'(x) / (x - X0) on [-1.2, 0] as a polynomial in th = x - X0_HI
@@ -87,13 +65,19 @@ const GT_CLAMP = 20;
 /** Below this N has no cancellation left: N from exact pieces (the root fit is not needed). */
 const GT_FAR = -1.2;
 
-/** e^-|z| = m 2^k, e = the float32 value of it, for z = geluTanhZ(x clamped). */
+/**
+ * e^-|z| = m 2^k for z of x clamped (Z_POLY), and e, its float32 value wherever k >= -126. Below,
+ * e is m 2^-126 in place of a subnormal (or zero) e^-|z|: every use adds it to terms of 1 or more
+ * (|z| > 87 there), where neither rounds to anything but those terms. So e needs no exact
+ * scaling, nor the branch that one takes (k <= 0 always: NaN, which gives k = 433, is the
+ * callers' to select).
+ */
 function geluTanhGate(x: F) {
   const xc = clampTo(x, -GT_CLAMP, GT_CLAMP);
-  const [zh, zl, r, rl] = geluTanhZ(xc);
+  const [zh, zl] = widePolynomial(xc, Z_POLY);
   const negative = lt(zh, 0);
   const { m, k } = expParts(select(negative, zh, neg(zh)), select(negative, zl, neg(zl)));
-  return { xc, m, k, e: scale2(m, k), zh, zl, r, rl };
+  return { xc, m, k, e: ldexpNormal(m, pmin(pmax(k, -126), 0)), zh, zl };
 }
 
 export const geluTanh: ActivationSpec = {
@@ -104,7 +88,7 @@ export const geluTanh: ActivationSpec = {
   // from x clamped to +-20). For x < 0, x e^z / (1 + e^z) with e^z = m 2^k rounded once after x.
   forward: (x) => {
     const { m, k, e } = geluTanhGate(x);
-    const tail = gradTimes(x, div(m, add(1, e)), k);
+    const tail = scaledProduct(x, div(m, add(1, e)), k);
     return select(eq(x, -Infinity), 0, select(lt(x, 0), tail, div(x, add(1, e))));
   },
   backwardFrom: "x",
@@ -114,20 +98,19 @@ export const geluTanh: ActivationSpec = {
   // expm1, scaled by e^z / (1 + e^z)^2, took up to 6 ULP from their roundings.) For x >= 0
   // every term is positive: (1 + x z' e / (1 + e)) / (1 + e), e = e^-z.
   backward: (x, g) => {
-    const { xc, k, e, zh, zl, r, rl } = geluTanhGate(x);
+    const { xc, k, e, zh, zl } = geluTanhGate(x);
     const th = sub(xc, GT_X0_HI);
     const p = horner(th, GT_ROOT_POLY);
     const root = mul(g, sub(mul(th, p), mul(GT_X0_LO, p)));
-    // Below -1.2, N = 1 + e + z + 2 b x^3 = nh + nl exactly to far below an ULP (twoSum), and
+    // Below -1.2, N = 1 + e + z + 2 B x^3 = nh + nl, nh + (nl - e) from N_POLY, and
     // e^z N / (1 + e^z)^2 = m 2^k (nh + (nl + nh zl - (nh + nl) c)), m = e^zh / 2^k, c = e (2 +
     // e) / (1 + e)^2 < 0.2, whose rounding is damped: two roundings after exp's, one after g.
-    const [s1, s1l] = twoSum(zh, mul(2, r));
-    const [nh, s2l] = twoSum(s1, constant(1));
-    const nl = add(add(s1l, s2l), add(e, add(zl, mul(2, rl))));
+    const [nh, nPolyLo] = widePolynomial(xc, N_POLY);
+    const nl = add(nPolyLo, e);
     const c = div(mul(e, add(2, e)), add(1, mul(e, add(2, e))));
     const { m: mz } = expParts(select(lt(zh, 0), zh, 0));
     const far = mul(mz, add(nh, add(nl, sub(mul(nh, zl), mul(add(nh, nl), c)))));
-    const left = select(lt(x, GT_FAR), gradTimes(g, far, k), root);
+    const left = select(lt(x, GT_FAR), scaledProduct(g, far, k), root);
     const xzp = mul(xc, add(A_HI, mul(B3_HI, mul(xc, xc))));
     const onePlusE = add(1, e);
     const right = mul(g, div(add(1, div(mul(xzp, e), onePlusE)), onePlusE));
@@ -181,7 +164,7 @@ export const mish: ActivationSpec = {
     const u = scale2(m, k);
     // (u + 2) / (u (u + 2) + 2) = 1 - u (u + 1) / (...): the part that rounds is damped by u.
     const ratio = sub(1, div(mul(u, add(u, 1)), add(mul(u, add(u, 2)), 2)));
-    const tail = gradTimes(x, mul(m, ratio), k);
+    const tail = scaledProduct(x, mul(m, ratio), k);
     const far = select(eq(x, -Infinity), 0, tail);
     return guard(ge(x, MISH_NEAR), near, select(ge(x, MISH_NEAR), near, far));
   },

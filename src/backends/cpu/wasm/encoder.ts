@@ -65,8 +65,11 @@ export const Simd = {
   bitselect: 0x52,
   store64Lane: 0x5b,
   f32x4Nearest: 0x6a,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
   i32x4AllTrue: 0xa3,
   i32x4Shl: 0xab,
+  i64x2Shl: 0xcb,
   i32x4ShrU: 0xad,
   i32x4Add: 0xae,
   i32x4Sub: 0xb1,
@@ -81,6 +84,9 @@ export const Simd = {
   f32x4Pmin: 0xea,
   f32x4Pmax: 0xeb,
   i32x4TruncSatF32x4S: 0xf8,
+  f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
+  f64x2Mul: 0xf2,
   f32x4ConvertI32x4S: 0xfa,
   f32x4ConvertI32x4U: 0xfb,
 } as const;
@@ -116,6 +122,8 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 
 const f32Bits = new Uint32Array(1);
 const f32View = new Float32Array(f32Bits.buffer);
+const f64Bytes = new Uint8Array(8);
+const f64View = new DataView(f64Bytes.buffer);
 
 /**
  * One function's body, written instruction by instruction in stack order. Locals are declared as
@@ -126,8 +134,8 @@ export class FunctionBuilder {
   private readonly locals: ValType[] = [];
   /** Code run first: sets the locals that hold hoisted constants. */
   private readonly prologue: number[] = [];
-  /** The local holding each hoisted constant, by its 32-bit lane pattern. */
-  private readonly constants = new Map<number, number>();
+  /** The local holding each hoisted constant, by its 16 bytes. */
+  private readonly constants = new Map<string, number>();
   /** While true, splat32 reads a local set once in the prologue. */
   hoistConstants = false;
 
@@ -205,26 +213,38 @@ export class FunctionBuilder {
 
   /** A v128 constant with the same 32-bit pattern in every lane. */
   splat32(bits: number): this {
-    if (this.hoistConstants) {
-      let local = this.constants.get(bits >>> 0);
-      if (local === undefined) {
-        local = this.local(V128);
-        this.constants.set(bits >>> 0, local);
-        const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
-        this.prologue.push(0xfd, ...uleb(Simd.const), ...lane, ...lane, ...lane, ...lane);
-        this.prologue.push(Op.localSet, ...uleb(local));
-      }
-      return this.get(local);
-    }
     const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
-    this.simd(Simd.const).code.push(...lane, ...lane, ...lane, ...lane);
-    return this;
+    return this.v128Constant([...lane, ...lane, ...lane, ...lane]);
   }
 
   /** A v128 constant of four copies of fround(value). */
   f32x4(value: number): this {
     f32View[0] = value;
     return this.splat32(f32Bits[0]!);
+  }
+
+  /** A v128 constant of two copies of the float64 value. */
+  f64x2(value: number): this {
+    f64View.setFloat64(0, value, true); // Wasm is little-endian
+    const lane = [...f64Bytes];
+    return this.v128Constant([...lane, ...lane]);
+  }
+
+  /** v128.const of these 16 bytes, or, while hoisting, the local the prologue sets to them. */
+  private v128Constant(bytes: readonly number[]): this {
+    if (!this.hoistConstants) {
+      this.simd(Simd.const).code.push(...bytes);
+      return this;
+    }
+    const key = bytes.join(",");
+    let local = this.constants.get(key);
+    if (local === undefined) {
+      local = this.local(V128);
+      this.constants.set(key, local);
+      this.prologue.push(0xfd, ...uleb(Simd.const), ...bytes);
+      this.prologue.push(Op.localSet, ...uleb(local));
+    }
+    return this.get(local);
   }
 
   shuffle(lanes: readonly number[]): this {

@@ -7,13 +7,20 @@
 // between the subnormal and normal ranges instead.
 
 import { guardRegions } from "../../../ops/guard.js";
-import { topologicalOrder, type ComputeOp, type Expr, type Kernel } from "../../../ops/ir.js";
+import {
+  SCALED_K,
+  topologicalOrder,
+  type ComputeOp,
+  type Expr,
+  type Kernel,
+} from "../../../ops/ir.js";
 import { Op, Simd, V128, type FunctionBuilder } from "./encoder.js";
 
 /** Where a node's four lanes live: a local, or a constant materialized at each use. */
 export type Value = { readonly local: number } | { readonly constant: number };
 
-type Lowering = (f: FunctionBuilder, operands: readonly Value[]) => void;
+/** Pushes one v128; `expr` is the node, for what it holds besides its operands (coefficients). */
+type Lowering = (f: FunctionBuilder, operands: readonly Value[], expr?: Expr) => void;
 
 const SIGN = 0x80000000;
 const INFINITY_BITS = 0x7f800000;
@@ -196,6 +203,82 @@ function negatedMagnitude(f: FunctionBuilder, a: Value): void {
   f.f32x4(-0).simd(Simd.or);
 }
 
+/** i8x16.shuffle lanes: the upper two f32 lanes of the first operand moved to the bottom. */
+const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+/** The low two f32 lanes of each operand, side by side (demote leaves two lanes, then zeros). */
+const JOIN_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/**
+ * p(a) for a polyHi or polyLo node, in float64 on two f64x2 locals (lanes 0-1, then 2-3): Horner
+ * from the leading coefficient, without the additions of zeros, as the JS renderer's horner64.
+ * polyHi and polyLo of one polynomial emit the same instructions here, which V8 computes once.
+ */
+function polynomialHalves(f: FunctionBuilder, a: Value, coefficients: readonly number[]): number[] {
+  return [false, true].map((upper) => {
+    push(f, a);
+    if (upper) {
+      push(f, a);
+      f.shuffle(UPPER_HALF);
+    }
+    f.simd(Simd.f64x2PromoteLowF32x4);
+    const x = save(f);
+    f.f64x2(coefficients.at(-1)!);
+    for (let i = coefficients.length - 2; i >= 0; i--) {
+      f.get(x).simd(Simd.f64x2Mul);
+      if (coefficients[i] !== 0) f.f64x2(coefficients[i]!).simd(Simd.f64x2Add);
+    }
+    return save(f);
+  });
+}
+
+/** polyHi: each half's p rounded to float32, the halves joined. */
+const polyHi: Lowering = (f, operands, expr) => {
+  for (const half of polynomialHalves(f, operand(operands, 0), expr!.coefficients!)) {
+    f.get(half).simd(Simd.f32x4DemoteF64x2Zero);
+  }
+  f.shuffle(JOIN_HALVES);
+};
+
+/** polyLo: p minus p rounded to float32 (exact in float64), rounded, the halves joined. */
+const polyLo: Lowering = (f, operands, expr) => {
+  for (const half of polynomialHalves(f, operand(operands, 0), expr!.coefficients!)) {
+    f.get(half).get(half).simd(Simd.f32x4DemoteF64x2Zero).simd(Simd.f64x2PromoteLowF32x4);
+    f.simd(Simd.f64x2Sub).simd(Simd.f32x4DemoteF64x2Zero);
+  }
+  f.shuffle(JOIN_HALVES);
+};
+
+/** k + 1.5 * 2^52 + 1023, in float64, holds k + 1023 in its low bits: shifted left by 52, 2^k. */
+const MAGIC64 = 1.5 * 2 ** 52 + 1023;
+
+/**
+ * scaledProduct(a, b, k) on two f64x2 halves: a b exact, times 2^k built from k + MAGIC64 (k
+ * limited to +-SCALED_K, so 2^k is a normal float64 and the product exact), one rounding by
+ * demote; the JS renderer's a * b * 2^k. No branch, where ldexp's exact path takes one.
+ */
+const scaledProduct: Lowering = (f, operands) => {
+  push(f, operand(operands, 2));
+  f.f32x4(-SCALED_K).simd(Simd.f32x4Pmax).f32x4(SCALED_K).simd(Simd.f32x4Pmin);
+  const k: Value = { local: save(f) };
+  const promoted = (value: Value, upper: boolean): void => {
+    push(f, value);
+    if (upper) {
+      push(f, value);
+      f.shuffle(UPPER_HALF);
+    }
+    f.simd(Simd.f64x2PromoteLowF32x4);
+  };
+  for (const upper of [false, true]) {
+    promoted(operand(operands, 0), upper);
+    promoted(operand(operands, 1), upper);
+    f.simd(Simd.f64x2Mul);
+    promoted(k, upper);
+    f.f64x2(MAGIC64).simd(Simd.f64x2Add).i32(52).simd(Simd.i64x2Shl);
+    f.simd(Simd.f64x2Mul).simd(Simd.f32x4DemoteF64x2Zero);
+  }
+  f.shuffle(JOIN_HALVES);
+};
+
 const UNEXPANDED: Lowering = () => {
   throw new Error(
     "exp, expm1, log1p, erfc and expNear must be expanded (src/ops/libm.ts) before Wasm lowering",
@@ -215,6 +298,9 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   ldexp,
   ldexpNormal,
   ilogb,
+  scaledProduct,
+  polyHi,
+  polyLo,
   add: simple(Simd.f32x4Add),
   sub: simple(Simd.f32x4Sub),
   mul: simple(Simd.f32x4Mul),
@@ -294,6 +380,7 @@ export function emitBody(
             LOWERINGS[expr.op](
               f,
               expr.operands.map((o) => groupValues.get(o)!),
+              expr,
             );
           }
           groupValues.set(expr, { local: save(f) });
