@@ -110,6 +110,7 @@ type SetCpu = (name: "cpu", options?: { threads?: number }) => Promise<void>;
 interface CpuInfo {
   threads?: number;
   simd?: boolean;
+  fusedMultiplyAdd?: boolean;
   sharedMemory?: boolean;
 }
 
@@ -288,6 +289,9 @@ export async function puzzlelibImpls(
   if (info !== null) {
     const parts = [
       info.simd === undefined ? null : `simd ${info.simd ? "yes" : "no"}`,
+      info.fusedMultiplyAdd === undefined
+        ? null
+        : `fused multiply-add ${info.fusedMultiplyAdd ? "yes" : "no (Node 20 has it with --experimental-wasm-relaxed-simd)"}`,
       info.sharedMemory === undefined ? null : `shared memory ${info.sharedMemory ? "yes" : "no"}`,
     ].filter((p) => p !== null);
     if (parts.length > 0) notes.push(`puzzlelib cpu backend: ${parts.join(", ")}`);

@@ -1,12 +1,13 @@
 // Every guard's two sides agree wherever its condition holds: for every activation kernel,
-// forward and backward, the float32 program with guards taken per element (the fast side where
-// the condition holds) and the program with only the exact sides give the same bits on a sweep
-// of the float32 bit patterns (every 65537th, with specials, for x, y and a spread of g). This is
-// what lets the Wasm renderer pick a side per block of lanes without changing any lane.
+// forward and backward, with mulAdd rounded twice and once, the float32 program with guards
+// taken per element (the fast side where the condition holds) and the program with only the
+// exact sides give the same bits on a sweep of the float32 bit patterns (every 65537th, with
+// specials, for x, y and a spread of g). This is what lets the Wasm renderer pick a side per
+// block of lanes without changing any lane.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compileJs } from "../src/backends/cpu/js-renderer.js";
+import { compileJs, type JsPrecision } from "../src/backends/cpu/js-renderer.js";
 import { guardRegions, resolveGuards } from "../src/ops/guard.js";
 import type { Kernel } from "../src/ops/ir.js";
 import { activationKernel, kernelParams } from "../src/ops/kernels.js";
@@ -17,10 +18,10 @@ const STRIDE = 65537;
 const G_VALUES = [-3.5, 1e-30, 7e25];
 const SPECIALS = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-40, 3.4e38, -3.4e38];
 
-function program(kernel: Kernel, params: readonly number[]) {
+function program(kernel: Kernel, params: readonly number[], precision: JsPrecision) {
   const { registers, inputRegisters, paramRegisters, steps, resultRegister } = compileJs(
     kernel,
-    "float32",
+    precision,
   );
   paramRegisters.forEach((register, i) => (registers[register] = params[i]!));
   return (inputs: readonly number[]): number => {
@@ -49,21 +50,25 @@ describe("guards' sides agree wherever the condition holds", () => {
       if (seen.has(kernel.id)) continue;
       seen.add(kernel.id);
       const guards = guardRegions(kernel.body).size;
-      it(`${kernel.id} (${guards} guards)`, () => {
-        const params = kernelParams(name, args);
-        const perElement = program(kernel, params);
-        const exact = program({ ...kernel, body: resolveGuards(kernel.body, "exact") }, params);
-        const gs = kernel.inputs.length === 1 ? [0] : G_VALUES;
-        for (const x of xs) {
-          for (const g of gs) {
-            // In the kernel's order: backward reads ["g", "x"] or ["g", "y"].
-            const inputs = kernel.inputs.map((name) => (name === "g" ? g : x));
-            const [a, b] = [perElement(inputs), exact(inputs)];
-            if (!same(a, b))
-              assert.fail(`${name}.${direction}(${inputs}): ${a} with guards, ${b} exact`);
+      // mulAdd rounded twice and once (where the cpu backend fuses): both must agree.
+      for (const precision of ["float32", "float32-fused"] as const) {
+        it(`${kernel.id} (${guards} guards, ${precision})`, () => {
+          const params = kernelParams(name, args);
+          const perElement = program(kernel, params, precision);
+          const exactBody = resolveGuards(kernel.body, "exact");
+          const exact = program({ ...kernel, body: exactBody }, params, precision);
+          const gs = kernel.inputs.length === 1 ? [0] : G_VALUES;
+          for (const x of xs) {
+            for (const g of gs) {
+              // In the kernel's order: backward reads ["g", "x"] or ["g", "y"].
+              const inputs = kernel.inputs.map((name) => (name === "g" ? g : x));
+              const [a, b] = [perElement(inputs), exact(inputs)];
+              if (!same(a, b))
+                assert.fail(`${name}.${direction}(${inputs}): ${a} with guards, ${b} exact`);
+            }
           }
-        }
-      });
+        });
+      }
     }
   }
 });

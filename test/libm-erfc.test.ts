@@ -14,6 +14,7 @@ import { compileWasmKernel, PARAM_SLOTS, SCRATCH_BYTES } from "../src/backends/c
 import { resolveGuards } from "../src/ops/guard.js";
 import { erfc, input, topologicalOrder, type Expr, type Kernel } from "../src/ops/ir.js";
 import { expandKernel } from "../src/ops/libm.js";
+import { FUSED, JS_FLOAT32 } from "./fused.js";
 import { erfc as oracleErfc } from "./reference/oracles-extra.js";
 
 const KERNEL: Kernel = { id: "erfc.test", inputs: ["x"], paramCount: 0, body: erfc(input("x")) };
@@ -36,7 +37,7 @@ const ulps = (got: number, want: number): number =>
 
 /** The expanded kernel as one float32 function of x. */
 function float32Program(): (x: number) => number {
-  const { registers, inputRegisters, steps, resultRegister } = compileJs(EXPANDED, "float32");
+  const { registers, inputRegisters, steps, resultRegister } = compileJs(EXPANDED, JS_FLOAT32);
   const inputRegister = inputRegisters[0]!;
   return (x) => {
     registers[inputRegister] = x;
@@ -212,6 +213,7 @@ describe("erfc on the Wasm SIMD renderer", () => {
       dtype: "float32",
       sharedMemory: false,
       maximumPages: pages,
+      fusedMultiplyAdd: FUSED,
     });
     const { exports } = new WebAssembly.Instance(module, { env: { memory } });
     new Float32Array(memory.buffer, inAt, n).set(inputs);

@@ -73,11 +73,18 @@ interface Compiled {
   readonly registers: Float64Array;
 }
 
+/**
+ * The float32 precisions the expansions must hold in: Horner's mulAdd rounded twice, as on
+ * engines without fused multiply-add, and once, as where the cpu backend fuses.
+ */
+const PRECISIONS = ["float32", "float32-fused"] as const;
+type Precision = (typeof PRECISIONS)[number];
+
 /** Compiles one expanded unary function and runs it as CpuBackend.run does, one element. */
-function compile(op: (x: F) => F): Compiled {
+function compile(op: (x: F) => F, precision: Precision = "float32"): Compiled {
   const body = expandTranscendentals(op(input("x")));
   const kernel: Kernel = { id: "libm.test", inputs: ["x"], paramCount: 0, body };
-  const { registers, inputRegisters, steps, resultRegister } = compileJs(kernel, "float32");
+  const { registers, inputRegisters, steps, resultRegister } = compileJs(kernel, precision);
   const inputRegister = inputRegisters[0]!;
   const count = steps.length;
   const run = (x: number): number => {
@@ -308,9 +315,9 @@ function measure(t: TestContext, fn: Fn, compiled: Compiled, label: string, xs: 
   return worst;
 }
 
-for (const fn of FNS) {
-  describe(`${fn.name} expanded to float32 polynomial code`, () => {
-    const compiled = compile(fn.op);
+for (const [fn, precision] of FNS.flatMap((fn) => PRECISIONS.map((p) => [fn, p] as const))) {
+  describe(`${fn.name} expanded to float32 polynomial code (${precision})`, () => {
+    const compiled = compile(fn.op, precision);
 
     it("is within 3 ULP of the correctly rounded result on every 4093rd bit pattern", (t) => {
       measure(
@@ -370,50 +377,52 @@ for (const fn of FNS) {
   });
 }
 
-describe("log1pUnit: log1p of an argument known to be in [0, 1]", () => {
-  const fn: Fn = {
-    name: "log1pUnit",
-    op: log1pUnit,
-    reference: Math.log1p,
-    dense: [],
-    specials: [],
-  };
-  const compiled = compile(log1pUnit);
+for (const precision of PRECISIONS) {
+  describe(`log1pUnit: log1p of an argument known to be in [0, 1] (${precision})`, () => {
+    const fn: Fn = {
+      name: "log1pUnit",
+      op: log1pUnit,
+      reference: Math.log1p,
+      dense: [],
+      specials: [],
+    };
+    const compiled = compile(log1pUnit, precision);
 
-  it("is within 3 ULP of the correctly rounded log1p over [0, 1] and where its forms meet", (t) => {
-    const ranges: [number, number][] = [
-      [0, 1],
-      [2 ** -30, 2 ** -20],
-      [0.41, 0.42],
-      [0.99, 1],
-    ];
-    for (const [lo, hi] of ranges) {
-      measure(t, fn, compiled, `[${lo}, ${hi}]`, between(lo, hi, 1 << 18));
-    }
-  });
+    it("is within 3 ULP of the correctly rounded log1p over [0, 1] and where its forms meet", (t) => {
+      const ranges: [number, number][] = [
+        [0, 1],
+        [2 ** -30, 2 ** -20],
+        [0.41, 0.42],
+        [0.99, 1],
+      ];
+      for (const [lo, hi] of ranges) {
+        measure(t, fn, compiled, `[${lo}, ${hi}]`, between(lo, hi, 1 << 18));
+      }
+    });
 
-  it("gives log1pF32's bits over [0, 1], without its ilogb, ldexp and specials", () => {
-    const general = compile(log1pF32);
-    const f32 = new Float32Array(2);
-    const u = new Uint32Array(f32.buffer);
-    for (const x of between(0, 1, 1 << 20)) {
-      f32[0] = compiled.run(x);
-      f32[1] = general.run(x);
-      if (u[0] !== u[1]) assert.fail(`log1pUnit(${x}) = ${f32[0]}, log1pF32 ${f32[1]}`);
-    }
-  });
+    it("gives log1pF32's bits over [0, 1], without its ilogb, ldexp and specials", () => {
+      const general = compile(log1pF32, precision);
+      const f32 = new Float32Array(2);
+      const u = new Uint32Array(f32.buffer);
+      for (const x of between(0, 1, 1 << 20)) {
+        f32[0] = compiled.run(x);
+        f32[1] = general.run(x);
+        if (u[0] !== u[1]) assert.fail(`log1pUnit(${x}) = ${f32[0]}, log1pF32 ${f32[1]}`);
+      }
+    });
 
-  it("gives the exact values at 0, 1, tiny arguments and NaN", () => {
-    const exact: [number, number][] = [
-      [0, 0],
-      [MIN_SUBNORMAL, MIN_SUBNORMAL],
-      [2 ** -30, 2 ** -30],
-      [1, Math.fround(Math.LN2)],
-    ];
-    for (const [x, want] of exact) assert.ok(Object.is(compiled.run(x), want), `log1pUnit(${x})`);
-    assert.ok(Number.isNaN(compiled.run(NaN)));
+    it("gives the exact values at 0, 1, tiny arguments and NaN", () => {
+      const exact: [number, number][] = [
+        [0, 0],
+        [MIN_SUBNORMAL, MIN_SUBNORMAL],
+        [2 ** -30, 2 ** -30],
+        [1, Math.fround(Math.LN2)],
+      ];
+      for (const [x, want] of exact) assert.ok(Object.is(compiled.run(x), want), `log1pUnit(${x})`);
+      assert.ok(Number.isNaN(compiled.run(NaN)));
+    });
   });
-});
+}
 
 describe("expandTranscendentals", () => {
   const count = (body: Expr): number => topologicalOrder(body).length;

@@ -35,6 +35,7 @@ import {
 } from "../src/ops/ir.js";
 import { activationKernel, kernelParams, type Direction } from "../src/ops/kernels.js";
 import { expandKernel } from "../src/ops/libm.js";
+import { FUSED, JS_FLOAT32 } from "./fused.js";
 
 type Dtype = "float32" | "float16";
 const DIRECTIONS: readonly Direction[] = ["forward", "backward"];
@@ -105,7 +106,7 @@ const argSets = (name: ActivationName): number[][] => {
 
 /** The float32 JS program's result for each element (float32 values, held as numbers). */
 function reference(kernel: Kernel, args: readonly number[], inputs: readonly ArrayLike<number>[]) {
-  const program = compileJs(expandKernel(kernel), "float32");
+  const program = compileJs(expandKernel(kernel), JS_FLOAT32);
   const { registers, inputRegisters, paramRegisters, steps, resultRegister } = program;
   // Wasm receives the parameters as f32 values; the JS program must see the same ones.
   paramRegisters.forEach((register, i) => {
@@ -153,6 +154,7 @@ class Harness {
       dtype,
       sharedMemory: shared,
       maximumPages: MAXIMUM_PAGES,
+      fusedMultiplyAdd: FUSED,
     });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as WasmKernelExports;

@@ -12,6 +12,12 @@ export type BackendName = "cpu" | "js" | "webgpu";
 export interface BackendOptions {
   /** cpu: threads for large kernels, the calling one included (default: all cores). */
   threads?: number;
+  /**
+   * cpu: compute the polynomials' products and sums with one rounding where the engine has
+   * relaxed SIMD and the processor fused multiply-add (default: true, where it has them). false
+   * gives the bits of an engine without them.
+   */
+  fusedMultiplyAdd?: boolean;
 }
 
 /** A backend's storage for one tensor; each backend extends it with what it needs. */

@@ -61,12 +61,12 @@ function checkName(name: unknown): asserts name is BackendName {
   }
 }
 
-const OPTION_NAMES: readonly (keyof BackendOptions)[] = ["threads"];
+const OPTION_NAMES: readonly (keyof BackendOptions)[] = ["threads", "fusedMultiplyAdd"];
 
 function checkOptions(options: unknown): void {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new BackendError(
-      `setBackend options must be an object {threads}, got ${describeValue(options)}`,
+      `setBackend options must be an object {${OPTION_NAMES.join(", ")}}, got ${describeValue(options)}`,
     );
   }
   const unknown = Object.keys(options).find((key) => !(OPTION_NAMES as string[]).includes(key));

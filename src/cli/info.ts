@@ -49,11 +49,12 @@ async function cpuLine(): Promise<string> {
   // Ask for every core so the line reports the threads that really started.
   await setBackend("cpu", { threads: availableParallelism() });
   const backend = currentBackend() as unknown as {
-    info: { simd: boolean; sharedMemory: boolean; threads: number };
+    info: { simd: boolean; fusedMultiplyAdd: boolean; sharedMemory: boolean; threads: number };
   };
-  const { simd, sharedMemory, threads } = backend.info;
+  const { simd, fusedMultiplyAdd, sharedMemory, threads } = backend.info;
   return (
     `available: WebAssembly SIMD ${simd ? "on" : "off (JavaScript kernels)"}, ` +
+    `fused multiply-add ${fusedMultiplyAdd ? "on" : "off"}, ` +
     `threads ${threads > 1 ? `on (${threads})` : "off (1)"}, ` +
     `shared memory ${sharedMemory ? "on" : "off"}`
   );

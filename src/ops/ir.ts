@@ -61,6 +61,14 @@ export const OPS = {
   /** floor(log2 |a|) for finite nonzero a, as a float (subnormal a included). */
   ilogb: { operands: ["f"], result: "f" },
   add: { operands: ["f", "f"], result: "f" },
+  /**
+   * a * b + c, with the product rounded or not: a renderer may fuse the two (Wasm's relaxed
+   * SIMD does where the hardware has FMA, rounding once), so a form may use mulAdd only where
+   * either rounding keeps the contract (Horner's scheme; a product that is exact anyway). The
+   * JS renderer's "float32" precision rounds twice, "float32-fused" once, as the two Wasm
+   * lowerings do; WGSL gets add(mul(a, b), c) (libm.ts).
+   */
+  mulAdd: { operands: ["f", "f", "f"], result: "f" },
   sub: { operands: ["f", "f"], result: "f" },
   mul: { operands: ["f", "f"], result: "f" },
   div: { operands: ["f", "f"], result: "f" },
@@ -152,6 +160,9 @@ export const SCALED_K = 600;
 export const scaledProduct = (a: FLike, b: FLike, k: FLike): F =>
   node("f", "scaledProduct", [lift(a), lift(b), lift(k)]);
 export const add = binary("add");
+/** a * b + c, the product rounded or not (see OPS.mulAdd). */
+export const mulAdd = (a: FLike, b: FLike, c: FLike): F =>
+  node("f", "mulAdd", [lift(a), lift(b), lift(c)]);
 export const sub = binary("sub");
 export const mul = binary("mul");
 export const div = binary("div");

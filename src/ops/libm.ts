@@ -28,6 +28,7 @@ import {
   le,
   lt,
   mul,
+  mulAdd,
   neg,
   not,
   pmax,
@@ -185,10 +186,11 @@ function nonPositiveNear(x: F, form: typeof shifted): F {
 
 /**
  * (2^k - 1) + 2^k (hi + (q - lo)) for -24 <= k <= 0, where 2^k - 1 and the product by 2^k are
- * exact and the last sum rounds once at the result's scale; expm1(r), rounded at |r| <= 0.35,
- * moves it by at most half an ULP at k = -1 and far less below.
+ * exact (so a fused mulAdd gives the same bits) and the last sum rounds once at the result's
+ * scale; expm1(r), rounded at |r| <= 0.35, moves it by at most half an ULP at k = -1 and far
+ * less below.
  */
-const shifted = (twoToK: F, hi: F, qlo: F): F => add(sub(twoToK, 1), mul(twoToK, add(hi, qlo)));
+const shifted = (twoToK: F, hi: F, qlo: F): F => mulAdd(twoToK, add(hi, qlo), sub(twoToK, 1));
 
 /**
  * shifted, widened to -26 <= k <= 0: below -24, 2^k - 1 rounds (2^-25 - 1 to -1, an ULP off the
@@ -200,7 +202,7 @@ const shifted = (twoToK: F, hi: F, qlo: F): F => add(sub(twoToK, 1), mul(twoToK,
 const shiftedWide = (twoToK: F, hi: F, qlo: F): F => {
   const head = sub(twoToK, 1);
   const lost = sub(twoToK, add(head, 1));
-  return add(head, add(mul(twoToK, add(hi, qlo)), lost));
+  return add(head, mulAdd(twoToK, add(hi, qlo), lost));
 };
 
 /**
@@ -283,7 +285,7 @@ const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr, y: F) => F>> 
 
 /**
  * What a backend's arithmetic holds: "float64" keeps polyHi, polyLo and scaledProduct for the
- * renderer (the CPU's, whose lanes hold float64), "float32" expands them (WGSL's).
+ * renderer (the CPU's, whose lanes hold float64), and mulAdd, "float32" expands them (WGSL's).
  */
 export type Lanes = "float64" | "float32";
 
@@ -310,31 +312,38 @@ function expandWide(expr: Expr, operands: readonly Expr[]): Expr {
       return polynomialF32(a!, expr.coefficients!)[1];
     case "scaledProduct":
       return scaledProductF32(a!, b!, c!);
+    case "mulAdd":
+      // Rounded twice, as WGSL's a * b + c is (its fma() may or may not fuse).
+      return add(mul(a!, b!), c!);
     default:
       return withOperands(expr, operands);
   }
 }
 
-/**
- * Rewrites every exp, expm1, log1p, erfc and expNear node of the DAG into float32 polynomial
- * code, and polyHi, polyLo and scaledProduct too for "float32" lanes; shared nodes stay shared
- * (each node is rewritten once, memoized by identity), and a DAG with nothing to expand is
- * returned as is.
- */
-export function expandTranscendentals(body: F, lanes: Lanes = "float64"): F {
+/** body with every node replaced by rewrite(node, its rewritten operands), each node once. */
+function rewriteEach(body: F, rewrite: (expr: Expr, operands: readonly Expr[]) => Expr): F {
   const rewritten = new Map<Expr, Expr>();
   for (const expr of topologicalOrder(body)) {
     const operands = expr.operands.map((operand) => rewritten.get(operand)!);
-    const expand = EXPANSIONS[expr.op];
-    const result =
-      expand !== undefined
-        ? expand(operands[0] as F, expr.operands[0]!, operands[1] as F)
-        : lanes === "float32"
-          ? expandWide(expr, operands)
-          : withOperands(expr, operands);
-    rewritten.set(expr, result);
+    rewritten.set(expr, rewrite(expr, operands));
   }
   return rewritten.get(body) as F;
+}
+
+/**
+ * Rewrites every exp, expm1, log1p, erfc and expNear node of the DAG into float32 polynomial
+ * code, and then, for "float32" lanes, polyHi, polyLo, scaledProduct and mulAdd too (the
+ * polynomials' Horner steps are mulAdds); shared nodes stay shared (each node is rewritten once,
+ * memoized by identity), and a DAG with nothing to expand is returned as is.
+ */
+export function expandTranscendentals(body: F, lanes: Lanes = "float64"): F {
+  const expanded = rewriteEach(body, (expr, operands) => {
+    const expand = EXPANSIONS[expr.op];
+    return expand !== undefined
+      ? expand(operands[0] as F, expr.operands[0]!, operands[1] as F)
+      : withOperands(expr, operands);
+  });
+  return lanes === "float32" ? rewriteEach(expanded, expandWide) : expanded;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   compileWasmKernel,
   PARAM_SLOTS,
   SCRATCH_BYTES,
+  fusedMultiplyAddSupported,
   simdSupported,
   type WasmKernelExports,
 } from "./wasm/kernel.js";
@@ -66,9 +67,17 @@ async function availableCores(): Promise<number> {
 export class CpuBackend implements Backend {
   readonly name = "cpu" as const;
   readonly simd = simdSupported();
+  /** Whether the engine can fuse mulAdd (relaxed SIMD on an FMA processor). */
+  private readonly canFuse = this.simd && fusedMultiplyAddSupported();
+  /** Whether kernels fuse mulAdd: where the engine can, unless setBackend said no. */
+  private fusedMultiplyAdd = this.canFuse;
   private readonly heap = new Heap(canShareMemory());
   private readonly scratch = this.heap.allocate(SCRATCH_BYTES);
-  private readonly kernels = new Map<Kernel, Map<DType, CompiledKernel>>();
+  /** Compiled kernels by whether they fuse mulAdd, kernel and dtype. */
+  private readonly kernels = {
+    fused: new Map<Kernel, Map<DType, CompiledKernel>>(),
+    separate: new Map<Kernel, Map<DType, CompiledKernel>>(),
+  };
   private kernelCount = 0;
   /** Threads requested by setBackend("cpu", { threads }); null means all cores. */
   private threads: number | null = null;
@@ -103,6 +112,8 @@ export class CpuBackend implements Backend {
   /** What `puzzlelib info` and the benchmark report. */
   get info(): {
     simd: boolean;
+    /** Whether kernels fuse mulAdd (setBackend's fusedMultiplyAdd). */
+    fusedMultiplyAdd: boolean;
     sharedMemory: boolean;
     threads: number;
     /** Bytes of the heap handed out to tensors and scratch. */
@@ -112,6 +123,7 @@ export class CpuBackend implements Backend {
   } {
     return {
       simd: this.simd,
+      fusedMultiplyAdd: this.fusedMultiplyAdd,
       sharedMemory: this.heap.shared,
       threads: this.readyPool?.size ?? 1,
       heapBytes: this.heap.used,
@@ -119,7 +131,16 @@ export class CpuBackend implements Backend {
     };
   }
 
-  async configure({ threads }: BackendOptions): Promise<void> {
+  async configure({ threads, fusedMultiplyAdd }: BackendOptions): Promise<void> {
+    if (fusedMultiplyAdd !== undefined) {
+      if (typeof fusedMultiplyAdd !== "boolean") {
+        throw new BackendError(
+          `cpu: fusedMultiplyAdd must be true or false, got ${describeValue(fusedMultiplyAdd)}`,
+        );
+      }
+      // true asks for it where the engine has it; the engine decides, as for the default.
+      this.fusedMultiplyAdd = fusedMultiplyAdd && this.canFuse;
+    }
     if (threads === undefined) return;
     if (!Number.isInteger(threads) || threads < 1) {
       throw new BackendError(
@@ -339,14 +360,16 @@ export class CpuBackend implements Backend {
   }
 
   private compiled(kernel: Kernel, dtype: "float32" | "float16"): CompiledKernel {
-    let byDtype = this.kernels.get(kernel);
-    if (byDtype === undefined) this.kernels.set(kernel, (byDtype = new Map()));
+    const kernels = this.fusedMultiplyAdd ? this.kernels.fused : this.kernels.separate;
+    let byDtype = kernels.get(kernel);
+    if (byDtype === undefined) kernels.set(kernel, (byDtype = new Map()));
     let compiled = byDtype.get(dtype);
     if (compiled === undefined) {
       const module = compileWasmKernel(kernel, {
         dtype,
         sharedMemory: this.heap.shared,
         maximumPages: MAX_PAGES,
+        fusedMultiplyAdd: this.fusedMultiplyAdd,
       });
       const instance = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } });
       compiled = {

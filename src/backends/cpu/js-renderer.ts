@@ -53,6 +53,36 @@ const POLYNOMIALS: Record<PolynomialOp, (coefficients: readonly number[]) => Low
   },
 };
 
+const wordView = new DataView(new ArrayBuffer(8));
+
+/**
+ * a * b + c for float32 a, b and c, rounded once to float32, as a fused multiply-add does. The
+ * product is exact in float64 (48 significant bits at most) and the sum rounds once there; where
+ * it is inexact, its last bit is set, moving it one unit towards the exact sum (rounding to odd,
+ * whose 53 bits round to float32's 24, subnormals included, as the exact sum would).
+ */
+export function fusedMultiplyAddF32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const v = s - p;
+  const lost = p - (s - v) + (c - v);
+  if (lost === 0 || !Number.isFinite(s)) return Math.fround(s);
+  wordView.setFloat64(0, s);
+  const high = wordView.getUint32(0);
+  const low = wordView.getUint32(4);
+  if ((low & 1) === 0) {
+    // s is nonzero: one unit up in magnitude where the exact sum is larger, else one down (an
+    // even low word is never all ones, so only the way down can borrow from the high word).
+    if (s > 0 === lost > 0) wordView.setUint32(4, low + 1);
+    else if (low !== 0) wordView.setUint32(4, low - 1);
+    else {
+      wordView.setUint32(0, high - 1);
+      wordView.setUint32(4, 0xffffffff);
+    }
+  }
+  return Math.fround(wordView.getFloat64(0));
+}
+
 /** The JavaScript meaning of every op; booleans are 1 and 0. A missing op is a compile error. */
 const LOWERINGS: Record<Exclude<ComputeOp, PolynomialOp>, Lowering> = {
   neg: (a) => -a,
@@ -69,6 +99,7 @@ const LOWERINGS: Record<Exclude<ComputeOp, PolynomialOp>, Lowering> = {
   // a * b is exact in float64 and so is the scaling (|k| <= 600), as in the Wasm renderer.
   scaledProduct: (a, b, k) => a * b * 2 ** Math.min(Math.max(k, -SCALED_K), SCALED_K),
   add: (a, b) => a + b,
+  mulAdd: (a, b, c) => a * b + c,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
@@ -107,9 +138,17 @@ export interface JsProgram {
  * "float64" is the reference: every op in double precision, one rounding at the store.
  * "float32" rounds every op to float32, as a GPU or Wasm kernel computes; it needs kernels whose
  * exp, expm1, log1p and erfc were expanded to float32 polynomials (src/ops/libm.ts) first, and lets
- * tests check that expansion exhaustively on the CPU.
+ * tests check that expansion exhaustively on the CPU. Its mulAdd rounds the product and the sum;
+ * "float32-fused" is the same but for mulAdd, rounded once, as Wasm computes it where the cpu
+ * backend fuses (cpu-backend.ts).
  */
-export type JsPrecision = "float64" | "float32";
+export type JsPrecision = "float64" | "float32" | "float32-fused";
+
+/** mulAdd in the float32 precisions (other ops are rounded after their float64 value). */
+const MUL_ADD_F32: Record<Exclude<JsPrecision, "float64">, Lowering> = {
+  float32: (a, b, c) => Math.fround(a * b) + c,
+  "float32-fused": fusedMultiplyAddF32,
+};
 
 const NEEDS_EXPANSION: ReadonlySet<ComputeOp> = new Set([
   "exp",
@@ -138,15 +177,17 @@ export function compileJs(kernel: Kernel, precision: JsPrecision = "float64"): J
         paramRegisters[expr.index!] = dst;
         return;
       default: {
-        if (precision === "float32" && NEEDS_EXPANSION.has(expr.op)) {
+        if (precision !== "float64" && NEEDS_EXPANSION.has(expr.op)) {
           throw new Error(`float32 JS kernels need ${expr.op} expanded first (src/ops/libm.ts)`);
         }
         const lower =
           expr.op === "polyHi" || expr.op === "polyLo"
             ? POLYNOMIALS[expr.op](expr.coefficients!)
-            : LOWERINGS[expr.op];
+            : expr.op === "mulAdd" && precision !== "float64"
+              ? MUL_ADD_F32[precision]
+              : LOWERINGS[expr.op];
         const rounded: Lowering =
-          precision === "float32" && expr.kind === "f"
+          precision !== "float64" && expr.kind === "f"
             ? (a, b, c) => Math.fround(lower(a, b, c))
             : lower;
         steps.push(

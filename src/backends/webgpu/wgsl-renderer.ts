@@ -35,7 +35,7 @@ const call =
 
 const UNEXPANDED: Lowering = () => {
   throw new Error(
-    "exp, expm1, log1p, erfc, expNear, polyHi, polyLo and scaledProduct must be expanded (src/ops/libm.ts) before WGSL lowering",
+    "exp, expm1, log1p, erfc, expNear, polyHi, polyLo, scaledProduct and mulAdd must be expanded (src/ops/libm.ts) before WGSL lowering",
   );
 };
 
@@ -61,6 +61,7 @@ const EXACT: Record<ComputeOp, Lowering> = {
   polyHi: UNEXPANDED,
   polyLo: UNEXPANDED,
   scaledProduct: UNEXPANDED,
+  mulAdd: UNEXPANDED,
   add: call("f_add"),
   sub: call("f_sub"),
   mul: call("f_mul"),

@@ -89,6 +89,9 @@ export const Simd = {
   f64x2Mul: 0xf2,
   f32x4ConvertI32x4S: 0xfa,
   f32x4ConvertI32x4U: 0xfb,
+  f32x4ExtractLane: 0x1f,
+  /** Relaxed SIMD: a * b + c, fused or not (the engine's choice; see cpu-backend.ts). */
+  f32x4RelaxedMadd: 0x105,
 } as const;
 
 export function uleb(value: number): number[] {

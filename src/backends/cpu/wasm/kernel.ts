@@ -24,6 +24,8 @@ export interface WasmKernelOptions {
   dtype: "float32" | "float16";
   sharedMemory: boolean;
   maximumPages: number;
+  /** mulAdd as relaxed SIMD's madd; only where fusedMultiplyAddSupported() (one rounding). */
+  fusedMultiplyAdd: boolean;
 }
 
 /** Parameters are always passed as this many f32 arguments; unused ones are ignored. */
@@ -69,6 +71,7 @@ class KernelFunction {
   constructor(
     readonly kernel: Kernel,
     readonly dtype: WasmKernelOptions["dtype"],
+    readonly fusedMultiplyAdd: boolean,
     pointerArgs: number,
   ) {
     const pointers = Array<ValType>(pointerArgs).fill(I32);
@@ -106,6 +109,7 @@ class KernelFunction {
           else loadHalves(f, group * this.groupBytes);
         },
         paramLocal: (index) => this.params[index]!,
+        fusedMultiplyAdd: this.fusedMultiplyAdd,
       },
       count,
     );
@@ -163,8 +167,8 @@ class KernelFunction {
 }
 
 /** contiguous(scratch, out, in0, in1, begin, end, p0..p7) */
-function contiguous(kernel: Kernel, dtype: WasmKernelOptions["dtype"]): FunctionBuilder {
-  const fn = new KernelFunction(kernel, dtype, 6);
+function contiguous(kernel: Kernel, options: WasmKernelOptions): FunctionBuilder {
+  const fn = new KernelFunction(kernel, options.dtype, options.fusedMultiplyAdd, 6);
   const { f } = fn;
   const [scratch, out, in0, in1, begin, end] = [0, 1, 2, 3, 4, 5] as const;
   const i32 = () => f.local(I32);
@@ -230,8 +234,8 @@ function contiguous(kernel: Kernel, dtype: WasmKernelOptions["dtype"]): Function
 }
 
 /** strided(scratch, out, in0, in1, start, step, k0, k1, p0..p7) */
-function strided(kernel: Kernel, dtype: WasmKernelOptions["dtype"]): FunctionBuilder {
-  const fn = new KernelFunction(kernel, dtype, 8);
+function strided(kernel: Kernel, options: WasmKernelOptions): FunctionBuilder {
+  const fn = new KernelFunction(kernel, options.dtype, options.fusedMultiplyAdd, 8);
   const { f } = fn;
   const [scratch, out, in0, in1, start, step, k0, k1] = [0, 1, 2, 3, 4, 5, 6, 7] as const;
   const i32 = () => f.local(I32);
@@ -274,7 +278,7 @@ const cache = new WeakMap<Kernel, Map<string, WebAssembly.Module>>();
 export function compileWasmKernel(kernel: Kernel, options: WasmKernelOptions): WebAssembly.Module {
   if (kernel.paramCount > PARAM_SLOTS) throw new Error(`${kernel.id}: too many parameters`);
   if (kernel.inputs.length > 2) throw new Error(`${kernel.id}: at most two inputs`);
-  const key = `${options.dtype}/${options.sharedMemory}/${options.maximumPages}`;
+  const key = `${options.dtype}/${options.sharedMemory}/${options.maximumPages}/${options.fusedMultiplyAdd}`;
   let modules = cache.get(kernel);
   if (modules === undefined) cache.set(kernel, (modules = new Map()));
   let module = modules.get(key);
@@ -283,8 +287,8 @@ export function compileWasmKernel(kernel: Kernel, options: WasmKernelOptions): W
     const bytes = encodeModule(
       { shared: options.sharedMemory, maximumPages: options.maximumPages },
       [
-        { exportName: "contiguous", body: contiguous(expanded, options.dtype) },
-        { exportName: "strided", body: strided(expanded, options.dtype) },
+        { exportName: "contiguous", body: contiguous(expanded, options) },
+        { exportName: "strided", body: strided(expanded, options) },
       ],
     );
     module = new WebAssembly.Module(bytes);
@@ -298,4 +302,24 @@ export function simdSupported(): boolean {
   const f = new FunctionBuilder([]);
   f.f32x4(1).f32x4(2).simd(Simd.f32x4Add).op(Op.drop);
   return WebAssembly.validate(encodeModule(null, [{ body: f }]));
+}
+
+/**
+ * Whether this engine has relaxed SIMD and its f32x4.relaxed_madd rounds once: (1 + 2^-12)^2 -
+ * (1 + 2^-11) is 2^-24 fused, and 0 where the product rounds first (to 1 + 2^-11, a tie to even).
+ * Engines may do either (V8 fuses where the CPU has FMA); an unfused madd gains nothing over a
+ * product and a sum, so the cpu backend fuses only where this holds.
+ */
+export function fusedMultiplyAddSupported(): boolean {
+  const f = new FunctionBuilder([], [F32]);
+  const a = 1 + 2 ** -12;
+  f.f32x4(a)
+    .f32x4(a)
+    .f32x4(-(1 + 2 ** -11))
+    .simd(Simd.f32x4RelaxedMadd);
+  f.simd(Simd.f32x4ExtractLane).op(0);
+  const bytes = encodeModule(null, [{ exportName: "madd", body: f }]);
+  if (!WebAssembly.validate(bytes)) return false;
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  return (exports as { madd(): number }).madd() === 2 ** -24;
 }

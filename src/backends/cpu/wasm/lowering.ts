@@ -279,6 +279,18 @@ const scaledProduct: Lowering = (f, operands) => {
   f.shuffle(JOIN_HALVES);
 };
 
+/** mulAdd where the kernel fuses: one instruction, which the caller has found rounds once. */
+const fusedMulAdd = simple(Simd.f32x4RelaxedMadd);
+
+/** a * b + c with the product rounded: mulAdd where the kernel does not fuse. */
+const separateMulAdd: Lowering = (f, operands) => {
+  push(f, operand(operands, 0));
+  push(f, operand(operands, 1));
+  f.simd(Simd.f32x4Mul);
+  push(f, operand(operands, 2));
+  f.simd(Simd.f32x4Add);
+};
+
 const UNEXPANDED: Lowering = () => {
   throw new Error(
     "exp, expm1, log1p, erfc and expNear must be expanded (src/ops/libm.ts) before Wasm lowering",
@@ -302,6 +314,7 @@ const LOWERINGS: Record<ComputeOp, Lowering> = {
   polyHi,
   polyLo,
   add: simple(Simd.f32x4Add),
+  mulAdd: separateMulAdd,
   sub: simple(Simd.f32x4Sub),
   mul: simple(Simd.f32x4Mul),
   div: simple(Simd.f32x4Div),
@@ -328,6 +341,11 @@ export interface BodyContext {
   readonly loadInput: (index: number, group: number) => void;
   /** The local holding parameter `index`, splatted. */
   readonly paramLocal: (index: number) => number;
+  /**
+   * mulAdd as relaxed SIMD's madd, which the caller has found to be fused (one rounding), instead
+   * of a product and a sum.
+   */
+  readonly fusedMultiplyAdd: boolean;
 }
 
 /**
@@ -377,7 +395,9 @@ export function emitBody(
             // The abs node, if nothing else uses it, is dead code that V8 drops.
             negatedMagnitude(f, groupValues.get(expr.operands[0]!.operands[0]!)!);
           } else {
-            LOWERINGS[expr.op](
+            const lower =
+              expr.op === "mulAdd" && context.fusedMultiplyAdd ? fusedMulAdd : LOWERINGS[expr.op];
+            lower(
               f,
               expr.operands.map((o) => groupValues.get(o)!),
               expr,
