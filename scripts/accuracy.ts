@@ -6,6 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { Activation, gpuarray, np, setBackend, type BackendName } from "../src/index.js";
+import { currentBackend } from "../src/backends/registry.js";
 import { halfToNumber } from "../src/host/float16.js";
 import {
   backward,
@@ -92,7 +93,14 @@ async function float16(config: Config): Promise<[Worst, Worst]> {
 
 await setBackend(backend);
 const started = Date.now();
-console.log(`backend ${backend}, float32 inputs: every ${stride}th bit pattern; float16: all\n`);
+const cpuInfo = (currentBackend() as { info?: { fusedMultiplyAdd?: boolean } }).info;
+const fused =
+  cpuInfo?.fusedMultiplyAdd === undefined
+    ? ""
+    : ` (fused multiply-add ${cpuInfo.fusedMultiplyAdd ? "on" : "off"})`;
+console.log(
+  `backend ${backend}${fused}, float32 inputs: every ${stride}th bit pattern; float16: all\n`,
+);
 console.log(
   "| function | float32 forward | float32 backward | float16 forward | float16 backward |",
 );
