@@ -40,8 +40,9 @@ async function probe(name: BackendName): Promise<string | null> {
   }
 }
 
-const webgpuProblem = wanted("webgpu") ? await probe("webgpu") : "not asked for";
-if (webgpuProblem !== null && wanted("webgpu")) {
+// Not probed where it is not wanted: the filter below leaves it out.
+const webgpuProblem = wanted("webgpu") ? await probe("webgpu") : null;
+if (webgpuProblem !== null) {
   if (required.has("webgpu")) {
     throw new Error(
       `PUZZLELIB_REQUIRE_BACKENDS names webgpu, but it cannot start: ${webgpuProblem}`,
