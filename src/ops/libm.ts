@@ -284,8 +284,8 @@ const EXPANSIONS: Partial<Record<Expr["op"], (x: F, written: Expr, y: F) => F>> 
 };
 
 /**
- * What a backend's arithmetic holds: "float64" keeps polyHi, polyLo and scaledProduct for the
- * renderer (the CPU's, whose lanes hold float64), and mulAdd, "float32" expands them (WGSL's).
+ * What a backend's arithmetic holds: "float64" keeps polyHi, polyLo and scaledProduct (the CPU's
+ * lanes hold float64) and mulAdd for the renderer; "float32" expands all four (WGSL's).
  */
 export type Lanes = "float64" | "float32";
 
@@ -302,7 +302,7 @@ function scaledProductF32(a: F, b: F, k: F): F {
   return select(ordinary, ldexp(mul(ldexp(a, neg(e)), b), limited), mul(a, b));
 }
 
-/** The float32 expansions of the ops that "float64" lanes compute as they are. */
+/** The float32 expansions of the ops that "float64" lanes leave to the renderer. */
 function expandWide(expr: Expr, operands: readonly Expr[]): Expr {
   const [a, b, c] = operands as F[];
   switch (expr.op) {
